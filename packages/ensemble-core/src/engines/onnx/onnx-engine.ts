@@ -1,0 +1,115 @@
+/**
+ * The ONNX Runtime engine (the default). `vectorized` runs one graph whose
+ * initializers are the stacked parameters; `loop` runs one single-member graph
+ * per member in turn, the seed tutorial's baseline. Sessions live on a thread
+ * of their own (see `onnx-thread.ts`).
+ */
+import { availableParallelism } from 'node:os';
+import type { InferenceSession } from 'onnxruntime-node';
+import { type StackedEnsemble, memberOf } from '../../stacking/stacked-ensemble.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { checkInput } from '../check-input.js';
+import type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions } from '../engine.js';
+import { buildEnsembleGraph, INPUT_NAME, OUTPUT_NAME } from './build-ensemble-graph.js';
+import { encodeOnnxModel } from './onnx-model.js';
+import { OnnxThread } from './onnx-thread.js';
+
+export class OnnxEngine implements EnsembleEngine {
+  readonly name = 'onnx';
+  readonly threads: number;
+  private thread: OnnxThread | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    const { threads } = { threads: availableParallelism(), ...options };
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.threads = threads;
+  }
+
+  async compile(ensemble: StackedEnsemble): Promise<CompiledEnsemble> {
+    this.thread ??= new OnnxThread();
+    const compiled = new OnnxCompiledEnsemble(this.thread, ensemble, this.sessionOptions());
+    await compiled.prepare();
+    return compiled;
+  }
+
+  async dispose(): Promise<void> {
+    await this.thread?.terminate();
+    this.thread = undefined;
+  }
+
+  private sessionOptions(): InferenceSession.SessionOptions {
+    return {
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Loop sessions run one after another: idle pools must not spin against the active one.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    };
+  }
+}
+
+type SessionKey = `${'vectorized' | 'loop'}:${InputMode}`;
+
+class OnnxCompiledEnsemble implements CompiledEnsemble {
+  readonly architecture: StackedEnsemble['architecture'];
+  private readonly sessions = new Map<SessionKey, Promise<number[]>>();
+
+  constructor(
+    private readonly thread: OnnxThread,
+    private readonly ensemble: StackedEnsemble,
+    private readonly options: InferenceSession.SessionOptions,
+  ) {
+    this.architecture = ensemble.architecture;
+  }
+
+  /** Compiles the vectorized graphs up front; loop graphs are compiled on first use. */
+  async prepare(): Promise<void> {
+    await Promise.all([this.sessionsFor('vectorized:shared'), this.sessionsFor('vectorized:per-member')]);
+  }
+
+  async run(input: Tensor, options: RunOptions): Promise<Tensor> {
+    const batch = checkInput(this.architecture, input, options.mode);
+    const strategy = options.strategy ?? 'vectorized';
+    const sessions = await this.sessionsFor(`${strategy}:${options.mode}`);
+    const n = this.architecture.manifest.members;
+    const outputShape = [n, batch, ...this.architecture.outputShape];
+    if (strategy === 'vectorized') {
+      const outputs = await this.thread.run(sessions[0] as number, { [INPUT_NAME]: { dims: input.shape, data: input.data } });
+      return { shape: outputShape, data: (outputs[OUTPUT_NAME] as { data: Float32Array }).data };
+    }
+    const data = new Float32Array(outputShape.reduce((a, b) => a * b, 1));
+    const memberInput = input.data.length / n;
+    for (const [m, session] of sessions.entries()) {
+      const feed =
+        options.mode === 'shared'
+          ? { dims: input.shape, data: input.data }
+          : { dims: [1, ...input.shape.slice(1)], data: input.data.subarray(m * memberInput, (m + 1) * memberInput) };
+      const outputs = await this.thread.run(session, { [INPUT_NAME]: feed });
+      data.set((outputs[OUTPUT_NAME] as { data: Float32Array }).data, (m * data.length) / n);
+    }
+    return { shape: outputShape, data };
+  }
+
+  async dispose(): Promise<void> {
+    const all = await Promise.allSettled(this.sessions.values());
+    this.sessions.clear();
+    for (const result of all) {
+      if (result.status === 'fulfilled') for (const session of result.value) await this.thread.release(session);
+    }
+  }
+
+  private sessionsFor(key: SessionKey): Promise<number[]> {
+    let sessions = this.sessions.get(key);
+    if (!sessions) {
+      const [strategy, mode] = key.split(':') as ['vectorized' | 'loop', InputMode];
+      const ensembles =
+        strategy === 'vectorized'
+          ? [this.ensemble]
+          : Array.from({ length: this.architecture.manifest.members }, (_, m) => memberOf(this.ensemble, m));
+      sessions = Promise.all(ensembles.map((e) => this.thread.createSession(encodeOnnxModel(buildEnsembleGraph(e, mode)), this.options)));
+      this.sessions.set(key, sessions);
+    }
+    return sessions;
+  }
+}

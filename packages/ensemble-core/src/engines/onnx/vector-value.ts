@@ -1,0 +1,66 @@
+/**
+ * How a value of the vectorized graph holds the N members, and the moves
+ * between those layouts.
+ *
+ * - `shared`: `[B, ...sample]`, no member axis yet. Shared-input mode starts
+ *   here; the first layer with parameters broadcasts it to all members.
+ * - `members`: `[N, B, ...sample]`, the layout of the engine's output.
+ * - `grouped`: `[B, N*C, H, W]`, members stacked along channels, so that a
+ *   convolution runs as one grouped convolution (`group = N`).
+ */
+import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
+
+export type VectorLayout = 'shared' | 'members' | 'grouped';
+
+export interface VectorValue {
+  readonly name: string;
+  readonly layout: VectorLayout;
+  /** Per-sample shape of one member (batch and member axes excluded). */
+  readonly sample: readonly number[];
+}
+
+/** What an op's vectorized form gets to work with. */
+export interface OnnxLayerContext {
+  readonly members: number;
+  readonly graph: OnnxGraphBuilder;
+  /** Stacked float32 parameter `<layer>.<suffix>`, `[N, ...perMemberShape]`. */
+  parameter(suffix: string): Float32Array;
+  toMembers(x: VectorValue): VectorValue;
+  toGrouped(x: VectorValue): VectorValue;
+}
+
+export function toMembersLayout(graph: OnnxGraphBuilder, members: number, x: VectorValue): VectorValue {
+  switch (x.layout) {
+    case 'members':
+      return x;
+    case 'shared': {
+      const target = graph.int64s('members_shape', [members, ...x.sample.map(() => 1), 1]);
+      return { name: graph.node('Expand', [x.name, target]), layout: 'members', sample: x.sample };
+    }
+    case 'grouped': {
+      const [channels, ...spatial] = groupedSample(x);
+      const split = graph.int64s('split_members', [0, members, channels, ...spatial]);
+      const reshaped = graph.node('Reshape', [x.name, split]);
+      const perm = [1, 0, ...x.sample.map((_, i) => i + 2)];
+      return { name: graph.node('Transpose', [reshaped], { perm: { kind: 'ints', value: perm } }), layout: 'members', sample: x.sample };
+    }
+  }
+}
+
+export function toGroupedLayout(graph: OnnxGraphBuilder, members: number, x: VectorValue): VectorValue {
+  if (x.layout === 'grouped') return x;
+  const [channels, ...spatial] = groupedSample(x);
+  const inMembers = toMembersLayout(graph, members, x);
+  const perm = [1, 0, ...x.sample.map((_, i) => i + 2)];
+  const batchFirst = graph.node('Transpose', [inMembers.name], { perm: { kind: 'ints', value: perm } });
+  const merged = graph.int64s('merge_members', [0, members * channels, ...spatial]);
+  return { name: graph.node('Reshape', [batchFirst, merged]), layout: 'grouped', sample: x.sample };
+}
+
+function groupedSample(x: VectorValue): readonly [number, ...number[]] {
+  const [channels, ...spatial] = x.sample;
+  if (channels === undefined || spatial.length === 0) {
+    throw new Error(`the grouped layout needs a [C, ...spatial] sample, got [${x.sample.join(', ')}]`);
+  }
+  return [channels, ...spatial];
+}

@@ -1,0 +1,109 @@
+/**
+ * `conv2d`: PyTorch `nn.Conv2d` on NCHW with a square kernel.
+ * Parameters `weight [out, in, k, k]`, `bias [out]`.
+ *
+ * Vectorized as one grouped convolution (`group = N`) over member-stacked
+ * channels; a shared input needs no grouping: one convolution with `N*out`
+ * output channels computes every member at once.
+ */
+import { z } from 'zod';
+import { formatShape } from '../tensor/tensor.js';
+import { layerName, nonNegativeInt, positiveInt } from './layer-fields.js';
+import { defineOp } from './op-definition.js';
+
+export const conv2dLayer = z
+  .object({
+    op: z.literal('conv2d'),
+    name: layerName,
+    in: positiveInt,
+    out: positiveInt,
+    kernel: positiveInt,
+    stride: positiveInt.default(1),
+    padding: nonNegativeInt.default(0),
+    bias: z.boolean().default(true),
+  })
+  .strict();
+export type Conv2dLayer = z.infer<typeof conv2dLayer>;
+
+/** Output length of a sliding window along one axis (PyTorch's floor rule). */
+export function windowOutput(size: number, kernel: number, stride: number, padding = 0): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+export const conv2d = defineOp<Conv2dLayer>({
+  op: 'conv2d',
+  schema: conv2dLayer,
+  inferShape(layer, input) {
+    if (input.length !== 3) return { problems: [`expects a [C, H, W] input but receives ${formatShape(input)}`] };
+    const [channels, height, width] = input as [number, number, number];
+    const outH = windowOutput(height, layer.kernel, layer.stride, layer.padding);
+    const outW = windowOutput(width, layer.kernel, layer.stride, layer.padding);
+    const problems: string[] = [];
+    if (channels !== layer.in) problems.push(`expects ${layer.in} input channels but receives ${formatShape(input)}`);
+    if (outH < 1 || outW < 1) {
+      problems.push(`kernel ${layer.kernel} with padding ${layer.padding} does not fit the ${height}x${width} input`);
+    }
+    const shape = [layer.out, Math.max(outH, 1), Math.max(outW, 1)];
+    return problems.length > 0 ? { problems, shape } : { shape };
+  },
+  parameters: (layer) => ({
+    weight: [layer.out, layer.in, layer.kernel, layer.kernel],
+    ...(layer.bias ? { bias: [layer.out] } : {}),
+  }),
+  multiplyAdds: (layer, _input, output) => output.reduce((a, b) => a * b, 1) * layer.in * layer.kernel * layer.kernel,
+  reference(layer, x, params) {
+    const [batch, channels, height, width] = x.shape as [number, number, number, number];
+    const { kernel: k, stride, padding, out } = layer;
+    const outH = windowOutput(height, k, stride, padding);
+    const outW = windowOutput(width, k, stride, padding);
+    const weight = params.weight as Float64Array;
+    const data = new Float64Array(batch * out * outH * outW);
+    let index = 0;
+    for (let b = 0; b < batch; b++) {
+      for (let o = 0; o < out; o++) {
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++) {
+            let sum = params.bias ? (params.bias[o] as number) : 0;
+            for (let c = 0; c < channels; c++) {
+              for (let ky = 0; ky < k; ky++) {
+                const y = oy * stride + ky - padding;
+                if (y < 0 || y >= height) continue;
+                for (let kx = 0; kx < k; kx++) {
+                  const xx = ox * stride + kx - padding;
+                  if (xx < 0 || xx >= width) continue;
+                  sum +=
+                    (x.data[((b * channels + c) * height + y) * width + xx] as number) *
+                    (weight[((o * channels + c) * k + ky) * k + kx] as number);
+                }
+              }
+            }
+            data[index++] = sum;
+          }
+        }
+      }
+    }
+    return { shape: [batch, out, outH, outW], data };
+  },
+  onnx(ctx, layer, input) {
+    const n = ctx.members;
+    const shared = input.layout === 'shared';
+    const x = shared ? input : ctx.toGrouped(input);
+    // Stacked [N, out, in, k, k] is already the [N*out, in, k, k] a grouped Conv wants.
+    const weight = ctx.graph.constant('conv_weight', [n * layer.out, layer.in, layer.kernel, layer.kernel], ctx.parameter('weight'));
+    const inputs = [x.name, weight];
+    if (layer.bias) inputs.push(ctx.graph.constant('conv_bias', [n * layer.out], ctx.parameter('bias')));
+    const [, height, width] = x.sample as [number, number, number];
+    const name = ctx.graph.node('Conv', inputs, {
+      group: { kind: 'int', value: shared ? 1 : n },
+      kernel_shape: { kind: 'ints', value: [layer.kernel, layer.kernel] },
+      strides: { kind: 'ints', value: [layer.stride, layer.stride] },
+      pads: { kind: 'ints', value: [layer.padding, layer.padding, layer.padding, layer.padding] },
+    });
+    const sample = [
+      layer.out,
+      windowOutput(height, layer.kernel, layer.stride, layer.padding),
+      windowOutput(width, layer.kernel, layer.stride, layer.padding),
+    ];
+    return { name, layout: 'grouped', sample };
+  },
+});

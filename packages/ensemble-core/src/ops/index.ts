@@ -1,0 +1,44 @@
+/** Every op an ensemble manifest can use, gathered in one table keyed by `op`. */
+import { batchnorm, batchnormLayer } from './batchnorm.js';
+import { conv2d, conv2dLayer } from './conv2d.js';
+import { dropout, dropoutLayer } from './dropout.js';
+import { relu, reluLayer, sigmoid, sigmoidLayer, tanh, tanhLayer } from './elementwise.js';
+import { flatten, flattenLayer } from './flatten.js';
+import { gelu, geluLayer } from './gelu.js';
+import { layernorm, layernormLayer } from './layernorm.js';
+import { linear, linearLayer } from './linear.js';
+import type { OpDefinition } from './op-definition.js';
+import { avgpool2d, avgpool2dLayer, maxpool2d, maxpool2dLayer } from './pool2d.js';
+import { softmax, softmaxLayer } from './softmax.js';
+
+export const layerSchemas = [
+  flattenLayer,
+  linearLayer,
+  conv2dLayer,
+  maxpool2dLayer,
+  avgpool2dLayer,
+  batchnormLayer,
+  layernormLayer,
+  reluLayer,
+  tanhLayer,
+  sigmoidLayer,
+  geluLayer,
+  softmaxLayer,
+  dropoutLayer,
+] as const;
+
+const definitions = [flatten, linear, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, relu, tanh, sigmoid, gelu, softmax, dropout];
+
+/** The op names, in the manifest's words. */
+export const opNames = definitions.map((definition) => definition.op);
+
+// Each definition is typed by its own layer; looked up by `op`, it takes that layer.
+const table = new Map<string, OpDefinition<{ op: string }>>(
+  definitions.map((definition) => [definition.op, definition as unknown as OpDefinition<{ op: string }>]),
+);
+
+export function opDefinition(op: string): OpDefinition<{ op: string }> {
+  const definition = table.get(op);
+  if (!definition) throw new Error(`unknown op "${op}"`);
+  return definition;
+}

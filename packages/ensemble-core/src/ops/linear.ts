@@ -1,0 +1,84 @@
+/**
+ * `linear`: PyTorch `nn.Linear`, `y = x Wᵀ + b` over the last axis.
+ * Parameters `weight [out, in]`, `bias [out]`.
+ */
+import { z } from 'zod';
+import type { VectorValue } from '../engines/onnx/vector-value.js';
+import { formatShape } from '../tensor/tensor.js';
+import { layerName, positiveInt } from './layer-fields.js';
+import { defineOp } from './op-definition.js';
+
+export const linearLayer = z
+  .object({ op: z.literal('linear'), name: layerName, in: positiveInt, out: positiveInt, bias: z.boolean().default(true) })
+  .strict();
+export type LinearLayer = z.infer<typeof linearLayer>;
+
+export const linear = defineOp<LinearLayer>({
+  op: 'linear',
+  schema: linearLayer,
+  inferShape(layer, input) {
+    const output = [...input.slice(0, -1), layer.out];
+    if (input.length === 0) return { problems: ['needs an input with at least one axis'], shape: [layer.out] };
+    if (input.at(-1) !== layer.in) {
+      return { problems: [`expects ${layer.in} input features but receives ${formatShape(input)}`], shape: output };
+    }
+    return { shape: output };
+  },
+  parameters: (layer) => ({ weight: [layer.out, layer.in], ...(layer.bias ? { bias: [layer.out] } : {}) }),
+  multiplyAdds: (layer, input) => (input.slice(0, -1).reduce((a, b) => a * b, 1) * layer.in * layer.out),
+  reference(layer, x, params) {
+    const weight = params.weight as Float64Array;
+    const rows = x.data.length / layer.in;
+    const data = new Float64Array(rows * layer.out);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < layer.out; o++) {
+        let sum = params.bias ? (params.bias[o] as number) : 0;
+        for (let i = 0; i < layer.in; i++) sum += (x.data[r * layer.in + i] as number) * (weight[o * layer.in + i] as number);
+        data[r * layer.out + o] = sum;
+      }
+    }
+    return { shape: [...x.shape.slice(0, -1), layer.out], data };
+  },
+  onnx(ctx, layer, input) {
+    const x = input.layout === 'grouped' ? ctx.toMembers(input) : input;
+    const n = ctx.members;
+    const weight = ctx.parameter('weight');
+    const bias = layer.bias ? ctx.parameter('bias') : undefined;
+    const sample = [...x.sample.slice(0, -1), layer.out];
+
+    if (x.layout === 'shared' && x.sample.length === 1) {
+      // Same input for every member: one wide GEMM [B, in] x [in, N*out].
+      const wide = ctx.graph.constant('linear_wide_weight', [layer.in, n * layer.out], transposeMembers(weight, n, layer.out, layer.in, true));
+      let y = ctx.graph.node('MatMul', [x.name, wide]);
+      if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n * layer.out], bias)]);
+      const split = ctx.graph.node('Reshape', [y, ctx.graph.int64s('split_members', [0, n, layer.out])]);
+      const name = ctx.graph.node('Transpose', [split], { perm: { kind: 'ints', value: [1, 0, 2] } });
+      return { name, layout: 'members', sample };
+    }
+
+    // Batched MatMul against [N, 1.., in, out]; a shared input broadcasts over N.
+    const ones = x.sample.map(() => 1);
+    const w = ctx.graph.constant('linear_weight', [n, ...ones.slice(1), layer.in, layer.out], transposeMembers(weight, n, layer.out, layer.in, false));
+    let y = ctx.graph.node('MatMul', [x.name, w]);
+    if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n, ...ones, layer.out], bias)]);
+    return { name: y, layout: 'members', sample } satisfies VectorValue;
+  },
+});
+
+/**
+ * Stacked PyTorch weights `[N, out, in]` to `[N, in, out]`, or with `wide` to
+ * `[in, N*out]` (member-major columns).
+ */
+function transposeMembers(weight: Float32Array, n: number, out: number, inputs: number, wide: boolean): Float32Array {
+  const result = new Float32Array(weight.length);
+  for (let m = 0; m < n; m++) {
+    const base = m * out * inputs;
+    for (let o = 0; o < out; o++) {
+      for (let i = 0; i < inputs; i++) {
+        const target = wide ? i * n * out + m * out + o : base + i * out + o;
+        result[target] = weight[base + o * inputs + i] as number;
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,94 @@
+/**
+ * Decodes a safetensors float tensor (F32, F16, BF16, F64) into a new
+ * Float32Array, using typed-array views (never a DataView per element).
+ */
+
+import { SafetensorsError } from '../errors/ensemble-error.js';
+import { formatShape } from '../tensor/tensor.js';
+import { swapToHostOrder } from './byte-order.js';
+import { byteLengthOf, bytesPerElement, isFloatDtype } from './dtypes.js';
+import type { SafetensorsTensor } from './read-safetensors.js';
+
+/**
+ * The tensor's values as a new Float32Array (row-major). F64 values are
+ * rounded to the nearest float32; F16 and BF16 convert exactly.
+ *
+ * @throws SafetensorsError `SAFETENSORS_UNSUPPORTED_DTYPE` for non-float
+ *   dtypes, `SAFETENSORS_BAD_TENSOR` when the byte count does not match the shape.
+ * @example
+ * const file = readSafetensors(bytes);
+ * const weight = toFloat32(file.tensors.get('fc1.weight')!); // Float32Array
+ */
+export function toFloat32(tensor: SafetensorsTensor): Float32Array {
+  const { name, dtype, shape, bytes } = tensor;
+  if (!isFloatDtype(dtype)) {
+    throw new SafetensorsError(
+      'SAFETENSORS_UNSUPPORTED_DTYPE',
+      `tensor ${JSON.stringify(name)}: cannot convert ${dtype} to float32 (only F64, F32, F16 and BF16)`,
+    );
+  }
+  const expected = byteLengthOf(dtype, shape);
+  if (bytes.length !== expected) {
+    throw new SafetensorsError(
+      'SAFETENSORS_BAD_TENSOR',
+      `tensor ${JSON.stringify(name)}: ${dtype} ${formatShape(shape)} needs ${expected} bytes, got ${bytes.length}`,
+    );
+  }
+  const width = bytesPerElement(dtype);
+  const native = swapToHostOrder(bytes, width);
+  const out = new Float32Array(bytes.length / width);
+  switch (dtype) {
+    case 'F32':
+      new Uint8Array(out.buffer).set(native); // one copy, whatever the alignment
+      break;
+    case 'F64':
+      out.set(alignedView(native, Float64Array));
+      break;
+    case 'F16': {
+      const halves = alignedView(native, Uint16Array);
+      const table = halfTable();
+      for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]!]!;
+      break;
+    }
+    case 'BF16': {
+      // bfloat16 is the upper half of a float32.
+      const halves = alignedView(native, Uint16Array);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < halves.length; i++) bits[i] = halves[i]! << 16;
+      break;
+    }
+  }
+  return out;
+}
+
+interface TypedArrayType<T> {
+  readonly BYTES_PER_ELEMENT: number;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+}
+
+/** A typed-array view of `bytes`, over an aligned copy when `bytes` is unaligned. */
+function alignedView<T>(bytes: Uint8Array, type: TypedArrayType<T>): T {
+  const source = bytes.byteOffset % type.BYTES_PER_ELEMENT === 0 ? bytes : bytes.slice();
+  return new type(source.buffer as ArrayBuffer, source.byteOffset, source.length / type.BYTES_PER_ELEMENT);
+}
+
+let halves: Float32Array | undefined;
+
+/** Float value of every IEEE 754 half-precision bit pattern, built on first use. */
+function halfTable(): Float32Array {
+  if (!halves) {
+    halves = new Float32Array(0x10000);
+    for (let bits = 0; bits < 0x10000; bits++) {
+      const sign = bits & 0x8000 ? -1 : 1;
+      const exponent = (bits >> 10) & 0x1f;
+      const fraction = bits & 0x3ff;
+      halves[bits] =
+        exponent === 0
+          ? sign * fraction * 2 ** -24 // zero and subnormals
+          : exponent === 0x1f
+            ? fraction === 0 ? sign * Infinity : NaN
+            : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+    }
+  }
+  return halves;
+}
