@@ -1,6 +1,6 @@
 /** Reading and writing the files the commands name, with errors that say which file and why. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseManifest, readSafetensors, type EnsembleArchitecture, type SafetensorsFile } from '@ensembles/core';
+import { type EnsembleArchitecture, parseManifest, readSafetensors, type SafetensorsFile } from '@ensembles/core';
 import { UsageError } from './usage-error.js';
 
 export function readBytes(path: string): Uint8Array {

@@ -3,18 +3,18 @@
  * layout) and run all N in one vectorized forward pass.
  */
 
-export type { CombinedOutput, CombineMode, CombineOptions, ClassIndices, EnsembleUncertainty } from './combine/index.js';
+export type { ClassIndices, CombinedOutput, CombineMode, CombineOptions, EnsembleUncertainty } from './combine/index.js';
 export { combineMembers, combineModes, ensembleUncertainty } from './combine/index.js';
+export { createEngine, DEFAULT_ENGINE, type EngineName, engineNames, isEngineName } from './engines/create-engine.js';
 export type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions, Strategy } from './engines/engine.js';
 export { inputModes, strategies } from './engines/engine.js';
-export { createEngine, DEFAULT_ENGINE, engineNames, isEngineName, type EngineName } from './engines/create-engine.js';
 export { OnnxEngine } from './engines/onnx/onnx-engine.js';
 export { referenceForward } from './engines/reference/reference-forward.js';
 export * from './errors/ensemble-error.js';
 export { randomInput, randomMembers, seededRandom, stackFloat32Members } from './examples/random-members.js';
 export { EXAMPLE_BATCH, EXAMPLE_INPUT_SEED, EXAMPLE_WEIGHT_SEED, seedMlpManifest } from './examples/seed-mlp.js';
 export { checkParameters } from './manifest/check-parameters.js';
-export { type Layer, type Manifest, type ManifestInput, layerSchema, manifestSchema } from './manifest/manifest-schema.js';
+export { type Layer, layerSchema, type Manifest, type ManifestInput, manifestSchema } from './manifest/manifest-schema.js';
 export { type ArchitectureLayer, type EnsembleArchitecture, parseManifest } from './manifest/parse-manifest.js';
 export { opNames } from './ops/index.js';
 export * from './safetensors/index.js';

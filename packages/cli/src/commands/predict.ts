@@ -5,9 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
+  type CombinedOutput,
+  type CombineMode,
+  type CompiledEnsemble,
   combineMembers,
   combineModes,
   createEngine,
+  type EnsembleUncertainty,
   EXAMPLE_BATCH,
   EXAMPLE_INPUT_SEED,
   EXAMPLE_WEIGHT_SEED,
@@ -15,25 +19,22 @@ import {
   ensembleUncertainty,
   float32Tensor,
   formatShape,
+  type InputMode,
   int64Tensor,
   isEngineName,
   loadStackedEnsemble,
   parseManifest,
   randomInput,
   randomMembers,
+  type StackedEnsemble,
+  type Strategy,
   seedMlpManifest,
   stackFloat32Members,
   strategies,
-  toFloat32,
-  writeSafetensors,
-  type CombinedOutput,
-  type CombineMode,
-  type EnsembleUncertainty,
-  type InputMode,
-  type StackedEnsemble,
-  type Strategy,
   type Tensor,
   type TensorToWrite,
+  toFloat32,
+  writeSafetensors,
 } from '@ensembles/core';
 import { readManifest, readTensors, writeBytes } from '../files.js';
 import { UsageError } from '../usage-error.js';
@@ -77,13 +78,18 @@ export const predictCommand: Command = {
     const engine = createEngine(engineName, threads === undefined ? {} : { threads });
     try {
       const compiled = await engine.compile(ensemble);
-      const started = performance.now();
       const members = await compiled.run(input, { mode, strategy });
-      const elapsedMs = performance.now() - started;
+      const summary = !values.out && !values.json;
+      // The readable summary also shows what vectorizing buys: both strategies, timed warm.
+      const timing = summary ? await compareStrategies(compiled, input, mode, members) : undefined;
       await compiled.dispose();
 
       const { outputsAreProbabilities } = ensemble.architecture;
-      const combined = combineMembers(members, { mode: combine, outputsAreProbabilities, ...(memberWeights ? { weights: memberWeights } : {}) });
+      const combined = combineMembers(members, {
+        mode: combine,
+        outputsAreProbabilities,
+        ...(memberWeights ? { weights: memberWeights } : {}),
+      });
       const uncertainty = values.uncertainty ? ensembleUncertainty(members, { outputsAreProbabilities }) : undefined;
 
       if (typeof values.out === 'string') {
@@ -92,7 +98,7 @@ export const predictCommand: Command = {
       } else if (values.json) {
         io.write(`${JSON.stringify(outputJson(members, combined, uncertainty))}\n`);
       } else {
-        printSummary(io, { source, ensemble, input, mode, engine: engine.name, strategy, elapsedMs, members, combined, uncertainty });
+        printSummary(io, { source, ensemble, input, mode, engine: engine.name, timing, members, combined, uncertainty });
       }
     } finally {
       await engine.dispose();
@@ -108,7 +114,7 @@ function exampleJob(values: Record<string, unknown>, mode: InputMode) {
   const ensemble = stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED));
   const lead = mode === 'shared' ? [EXAMPLE_BATCH] : [architecture.manifest.members, EXAMPLE_BATCH];
   const input = randomInput([...lead, ...architecture.manifest.input.shape], EXAMPLE_INPUT_SEED);
-  return { ensemble, input, source: 'the embedded example ensemble (the seed tutorial\'s 10 MLPs, seeded weights and input)' };
+  return { ensemble, input, source: "the embedded example ensemble (the seed tutorial's 10 MLPs, seeded weights and input)" };
 }
 
 function fileJob(values: Record<string, unknown>): { ensemble: StackedEnsemble; input: Tensor; source: string } {
@@ -152,8 +158,7 @@ interface Summary {
   input: Tensor;
   mode: InputMode;
   engine: string;
-  strategy: Strategy;
-  elapsedMs: number;
+  timing: StrategyTiming | undefined;
   members: Tensor;
   combined: CombinedOutput;
   uncertainty: EnsembleUncertainty | undefined;
@@ -162,7 +167,14 @@ interface Summary {
 function printSummary(io: CommandIO, s: Summary): void {
   const { manifest } = s.ensemble.architecture;
   io.log(`ensemble ${manifest.name}: ${manifest.members} members, from ${s.source}`);
-  io.log(`input ${formatShape(s.input.shape)} (${s.mode}), engine ${s.engine}, ${s.strategy}: ${s.elapsedMs.toFixed(2)} ms`);
+  io.log(`input ${formatShape(s.input.shape)} (${s.mode}), engine ${s.engine}`);
+  if (s.timing) {
+    const { vectorizedMs, loopMs, maxDifference } = s.timing;
+    io.log(
+      `vectorized ${vectorizedMs.toFixed(2)} ms, member loop ${loopMs.toFixed(2)} ms (median of ${TIMED_RUNS}): ` +
+        `${(loopMs / vectorizedMs).toFixed(1)}x; largest difference ${maxDifference.toExponential(1)}`,
+    );
+  }
   io.log(`member outputs ${formatShape(s.members.shape)}`);
   const batch = s.members.shape[1] as number;
   const rows = Math.min(batch, 5);
@@ -184,8 +196,35 @@ function printSummary(io: CommandIO, s: Summary): void {
   }
 }
 
+const TIMED_RUNS = 5;
+
+interface StrategyTiming {
+  vectorizedMs: number;
+  loopMs: number;
+  /** Largest absolute difference between the two strategies' outputs. */
+  maxDifference: number;
+}
+
+async function compareStrategies(compiled: CompiledEnsemble, input: Tensor, mode: InputMode, members: Tensor): Promise<StrategyTiming> {
+  const median = async (strategy: Strategy) => {
+    const times: number[] = [];
+    for (let i = 0; i < TIMED_RUNS; i++) {
+      const started = performance.now();
+      await compiled.run(input, { mode, strategy });
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(TIMED_RUNS / 2)] as number;
+  };
+  const loop = await compiled.run(input, { mode, strategy: 'loop' });
+  let maxDifference = 0;
+  for (let i = 0; i < loop.data.length; i++)
+    maxDifference = Math.max(maxDifference, Math.abs((loop.data[i] as number) - (members.data[i] as number)));
+  return { vectorizedMs: await median('vectorized'), loopMs: await median('loop'), maxDifference };
+}
+
 function oneOf(value: unknown, allowed: readonly string[], flag: string): string {
-  if (typeof value !== 'string' || !allowed.includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got ${String(value)}`);
+  if (typeof value !== 'string' || !allowed.includes(value))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got ${String(value)}`);
   return value;
 }
 

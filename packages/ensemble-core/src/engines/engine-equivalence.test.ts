@@ -6,8 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomInput, randomMembers, stackFloat32Members } from '../examples/random-members.js';
 import { parseManifest } from '../manifest/parse-manifest.js';
-import { testModels } from '../testing/test-models.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { testModels } from '../testing/test-models.js';
 import type { EnsembleEngine, InputMode } from './engine.js';
 import { OnnxEngine } from './onnx/onnx-engine.js';
 import { referenceForward } from './reference/reference-forward.js';

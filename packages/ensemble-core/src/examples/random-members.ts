@@ -35,10 +35,13 @@ export function randomMembers(architecture: EnsembleArchitecture, seed: number):
       const normalization = layer.op === 'batchnorm' || layer.op === 'layernorm';
       for (const [suffix, shape] of Object.entries(parameters)) {
         const [low, high] =
-          suffix === 'running_var' ? [0.5, 1.5]
-          : suffix === 'weight' && normalization ? [0.5, 1.5]
-          : normalization ? [-0.5, 0.5]
-          : [-bound, bound];
+          suffix === 'running_var'
+            ? [0.5, 1.5]
+            : suffix === 'weight' && normalization
+              ? [0.5, 1.5]
+              : normalization
+                ? [-0.5, 0.5]
+                : [-bound, bound];
         const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
         for (let i = 0; i < data.length; i++) data[i] = uniform(low, high);
         member.set(`${layer.name}.${suffix}`, data);
@@ -52,9 +55,10 @@ export function randomMembers(architecture: EnsembleArchitecture, seed: number):
 export function stackFloat32Members(architecture: EnsembleArchitecture, members: readonly MemberParameters[]): StackedEnsemble {
   const parameters = new Map<string, Float32Array>();
   for (const name of architecture.parameterShapes.keys()) {
-    const size = (members[0]?.get(name) as Float32Array).length;
+    const parts = members.map((member) => member.get(name) as Float32Array);
+    const size = parts[0]?.length ?? 0;
     const stacked = new Float32Array(size * members.length);
-    members.forEach((member, m) => stacked.set(member.get(name) as Float32Array, m * size));
+    for (const [m, part] of parts.entries()) stacked.set(part, m * size);
     parameters.set(name, stacked);
   }
   return { architecture, parameters };

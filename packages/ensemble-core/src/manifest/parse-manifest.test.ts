@@ -40,7 +40,15 @@ describe('parseManifest', () => {
     expect(architecture.parameterShapes.get('bn1.running_var')).toEqual([3]);
     expect(architecture.ignorableBuffers.has('bn1.num_batches_tracked')).toBe(true);
     expect(architecture.layers.map((l) => l.output)).toEqual([
-      [3, 8, 8], [3, 8, 8], [3, 8, 8], [3, 4, 4], [4, 2, 2], [4, 2, 2], [4, 1, 1], [4], [3],
+      [3, 8, 8],
+      [3, 8, 8],
+      [3, 8, 8],
+      [3, 4, 4],
+      [4, 2, 2],
+      [4, 2, 2],
+      [4, 1, 1],
+      [4],
+      [3],
     ]);
   });
 
@@ -84,11 +92,7 @@ describe('parseManifest', () => {
       name: 'c',
       members: 1,
       input: { shape: [3, 4, 4] },
-      layers: [
-        { op: 'conv2d', name: 'c1', in: 1, out: 2, kernel: 5 },
-        { op: 'flatten' },
-        { op: 'maxpool2d', kernel: 2 },
-      ],
+      layers: [{ op: 'conv2d', name: 'c1', in: 1, out: 2, kernel: 5 }, { op: 'flatten' }, { op: 'maxpool2d', kernel: 2 }],
     });
     expect(issues.map((i) => i.message)).toEqual([
       'conv2d expects 1 input channels but receives [3, 4, 4]',
@@ -121,5 +125,17 @@ describe('parseManifest', () => {
       'batchnorm expects a [6], [6, L] or [6, H, W] input but receives [4, 6]',
       'layernorm normalizes 4 features over the last axis but receives [4, 6]',
     ]);
+  });
+});
+
+describe('parseManifest on a manifest with schema and shape problems at once', () => {
+  it('reports both kinds', () => {
+    const issues = problems({
+      ...seedMlpManifest,
+      members: -1,
+      layers: [{ op: 'flatten' }, { op: 'linear', name: 'fc1', in: 700, out: 10 }, { op: 'softmax', axis: 0 }],
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(['layers[1]', 'layers[2]', 'members']);
+    expect(issues[0]?.message).toBe('linear expects 700 input features but receives [784]');
   });
 });

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { ManifestError, type ValidationIssue } from '../errors/ensemble-error.js';
 import { opDefinition } from '../ops/index.js';
 import { formatShape } from '../tensor/tensor.js';
-import { type Layer, type Manifest, manifestSchema } from './manifest-schema.js';
+import { type Layer, layerSchema, type Manifest, manifestSchema } from './manifest-schema.js';
 
 export interface ArchitectureLayer {
   readonly index: number;
@@ -45,8 +45,25 @@ export const MAX_PARAMETERS_PER_ENSEMBLE = 2 ** 30;
  */
 export function parseManifest(document: unknown): EnsembleArchitecture {
   const parsed = manifestSchema.safeParse(document);
-  if (!parsed.success) throw new ManifestError(parsed.error.issues.map(zodIssue));
-  return resolveArchitecture(parsed.data);
+  if (parsed.success) return resolveArchitecture(parsed.data);
+  // Report schema problems together with the shape problems of the layers that did parse.
+  const issues = parsed.error.issues.map(zodIssue);
+  const input = manifestSchema.shape.input.safeParse((document as { input?: unknown } | null)?.input);
+  const layers = (document as { layers?: unknown } | null)?.layers;
+  if (input.success && Array.isArray(layers)) {
+    const parsedLayers = layers.map((layer) => layerSchema.safeParse(layer));
+    const valid: Layer[] = [];
+    for (const layer of parsedLayers) {
+      if (!layer.success) break; // shapes past a layer that does not parse are unknown
+      valid.push(layer.data);
+    }
+    try {
+      resolveArchitecture({ name: 'draft', members: 1, input: input.data, layers: valid });
+    } catch (error) {
+      if (error instanceof ManifestError) issues.push(...error.issues.filter((issue) => issue.path !== 'layers'));
+    }
+  }
+  throw new ManifestError(issues.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })));
 }
 
 function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
@@ -63,7 +80,8 @@ function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
     const definition = opDefinition(layer.op);
     if ('name' in layer) {
       const previous = names.get(layer.name);
-      if (previous !== undefined) issues.push({ path: `${path}.name`, message: `"${layer.name}" is already the name of layers[${previous}]` });
+      if (previous !== undefined)
+        issues.push({ path: `${path}.name`, message: `"${layer.name}" is already the name of layers[${previous}]` });
       names.set(layer.name, index);
     }
     if (shape === undefined) return; // an earlier layer's output is unknown: nothing to check against
@@ -105,9 +123,7 @@ function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
 }
 
 function zodIssue(issue: z.core.$ZodIssue): ValidationIssue {
-  const path = issue.path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
+  const path = issue.path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
   return { path, message: issue.message };
 }
 

@@ -22,7 +22,12 @@ export const batchnorm = defineOp<BatchnormLayer>({
   schema: batchnormLayer,
   inferShape(layer, input) {
     if (input.length < 1 || input.length > 3 || input[0] !== layer.features) {
-      return { problems: [`expects a [${layer.features}], [${layer.features}, L] or [${layer.features}, H, W] input but receives ${formatShape(input)}`], shape: input };
+      return {
+        problems: [
+          `expects a [${layer.features}], [${layer.features}, L] or [${layer.features}, H, W] input but receives ${formatShape(input)}`,
+        ],
+        shape: input,
+      };
     }
     return { shape: input };
   },
@@ -37,14 +42,18 @@ export const batchnorm = defineOp<BatchnormLayer>({
     const data = new Float64Array(x.data.length);
     for (let i = 0; i < data.length; i++) {
       const c = Math.floor(i / inner) % channels;
-      const normalized = ((x.data[i] as number) - (params.running_mean?.[c] as number)) / Math.sqrt((params.running_var?.[c] as number) + layer.eps);
+      const normalized =
+        ((x.data[i] as number) - (params.running_mean?.[c] as number)) / Math.sqrt((params.running_var?.[c] as number) + layer.eps);
       data[i] = normalized * (params.weight?.[c] as number) + (params.bias?.[c] as number);
     }
     return { shape: x.shape, data };
   },
   onnx(ctx, layer, x) {
     const [weight, bias, mean, variance] = ['weight', 'bias', 'running_mean', 'running_var'].map((s) => ctx.parameter(s)) as [
-      Float32Array, Float32Array, Float32Array, Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
     ];
     const scale = new Float32Array(weight.length);
     const shift = new Float32Array(weight.length);
@@ -54,9 +63,7 @@ export const batchnorm = defineOp<BatchnormLayer>({
       shift[i] = (bias[i] as number) - (mean[i] as number) * s;
     }
     const trailing = x.sample.slice(1).map(() => 1);
-    const dims = x.layout === 'grouped'
-      ? [1, ctx.members * layer.features, ...trailing]
-      : [ctx.members, 1, layer.features, ...trailing];
+    const dims = x.layout === 'grouped' ? [1, ctx.members * layer.features, ...trailing] : [ctx.members, 1, layer.features, ...trailing];
     const scaled = ctx.graph.node('Mul', [x.name, ctx.graph.constant('bn_scale', dims, scale)]);
     const name = ctx.graph.node('Add', [scaled, ctx.graph.constant('bn_shift', dims, shift)]);
     return { name, layout: x.layout === 'grouped' ? 'grouped' : 'members', sample: x.sample };

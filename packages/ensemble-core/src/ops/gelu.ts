@@ -16,9 +16,12 @@ export const gelu = defineOp<GeluLayer>({
   schema: geluLayer,
   inferShape: (_layer, input) => ({ shape: input }),
   reference: (layer, x) =>
-    mapReference(x, layer.approximate === 'tanh'
-      ? (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v ** 3)))
-      : (v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+    mapReference(
+      x,
+      layer.approximate === 'tanh'
+        ? (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v ** 3)))
+        : (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+    ),
   onnx(ctx, layer, x) {
     const g = ctx.graph;
     const scalar = (hint: string, value: number) => g.constant(hint, [], Float32Array.of(value));

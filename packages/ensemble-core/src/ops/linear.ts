@@ -25,7 +25,7 @@ export const linear = defineOp<LinearLayer>({
     return { shape: output };
   },
   parameters: (layer) => ({ weight: [layer.out, layer.in], ...(layer.bias ? { bias: [layer.out] } : {}) }),
-  multiplyAdds: (layer, input) => (input.slice(0, -1).reduce((a, b) => a * b, 1) * layer.in * layer.out),
+  multiplyAdds: (layer, input) => input.slice(0, -1).reduce((a, b) => a * b, 1) * layer.in * layer.out,
   reference(layer, x, params) {
     const weight = params.weight as Float64Array;
     const rows = x.data.length / layer.in;
@@ -48,7 +48,11 @@ export const linear = defineOp<LinearLayer>({
 
     if (x.layout === 'shared' && x.sample.length === 1) {
       // Same input for every member: one wide GEMM [B, in] x [in, N*out].
-      const wide = ctx.graph.constant('linear_wide_weight', [layer.in, n * layer.out], transposeMembers(weight, n, layer.out, layer.in, true));
+      const wide = ctx.graph.constant(
+        'linear_wide_weight',
+        [layer.in, n * layer.out],
+        transposeMembers(weight, n, layer.out, layer.in, true),
+      );
       let y = ctx.graph.node('MatMul', [x.name, wide]);
       if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n * layer.out], bias)]);
       const split = ctx.graph.node('Reshape', [y, ctx.graph.int64s('split_members', [0, n, layer.out])]);
@@ -58,7 +62,11 @@ export const linear = defineOp<LinearLayer>({
 
     // Batched MatMul against [N, 1.., in, out]; a shared input broadcasts over N.
     const ones = x.sample.map(() => 1);
-    const w = ctx.graph.constant('linear_weight', [n, ...ones.slice(1), layer.in, layer.out], transposeMembers(weight, n, layer.out, layer.in, false));
+    const w = ctx.graph.constant(
+      'linear_weight',
+      [n, ...ones.slice(1), layer.in, layer.out],
+      transposeMembers(weight, n, layer.out, layer.in, false),
+    );
     let y = ctx.graph.node('MatMul', [x.name, w]);
     if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n, ...ones, layer.out], bias)]);
     return { name: y, layout: 'members', sample } satisfies VectorValue;

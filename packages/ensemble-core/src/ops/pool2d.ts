@@ -82,4 +82,9 @@ function definePool<Layer extends PoolLayer>(
 }
 
 export const maxpool2d = definePool<Maxpool2dLayer>('maxpool2d', maxpool2dLayer, 'MaxPool', (w) => Math.max(...w));
-export const avgpool2d = definePool<Avgpool2dLayer>('avgpool2d', avgpool2dLayer, 'AveragePool', (w) => w.reduce((a, b) => a + b, 0) / w.length);
+export const avgpool2d = definePool<Avgpool2dLayer>(
+  'avgpool2d',
+  avgpool2dLayer,
+  'AveragePool',
+  (w) => w.reduce((a, b) => a + b, 0) / w.length,
+);

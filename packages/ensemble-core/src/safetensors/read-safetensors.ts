@@ -91,7 +91,7 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     seen.add(key);
   }
 
-  const metadata = readMetadata(header['__metadata__'], badHeader);
+  const metadata = readMetadata(header.__metadata__, badHeader);
   const data = bytes.subarray(8 + headerLength);
   const entries: Entry[] = [];
   for (const [name, value] of Object.entries(header)) {

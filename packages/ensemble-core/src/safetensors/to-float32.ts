@@ -16,8 +16,8 @@ import type { SafetensorsTensor } from './read-safetensors.js';
  * @throws SafetensorsError `SAFETENSORS_UNSUPPORTED_DTYPE` for non-float
  *   dtypes, `SAFETENSORS_BAD_TENSOR` when the byte count does not match the shape.
  * @example
- * const file = readSafetensors(bytes);
- * const weight = toFloat32(file.tensors.get('fc1.weight')!); // Float32Array
+ * const tensor = readSafetensors(bytes).tensors.get('fc1.weight');
+ * if (tensor) console.log(toFloat32(tensor)); // Float32Array [...]
  */
 export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   const { name, dtype, shape, bytes } = tensor;
@@ -47,14 +47,14 @@ export function toFloat32(tensor: SafetensorsTensor): Float32Array {
     case 'F16': {
       const halves = alignedView(native, Uint16Array);
       const table = halfTable();
-      for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]!]!;
+      for (let i = 0; i < halves.length; i++) out[i] = table[halves[i] ?? 0] ?? 0;
       break;
     }
     case 'BF16': {
       // bfloat16 is the upper half of a float32.
       const halves = alignedView(native, Uint16Array);
       const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < halves.length; i++) bits[i] = halves[i]! << 16;
+      for (let i = 0; i < halves.length; i++) bits[i] = (halves[i] ?? 0) << 16;
       break;
     }
   }
@@ -78,17 +78,16 @@ let halves: Float32Array | undefined;
 function halfTable(): Float32Array {
   if (!halves) {
     halves = new Float32Array(0x10000);
-    for (let bits = 0; bits < 0x10000; bits++) {
-      const sign = bits & 0x8000 ? -1 : 1;
-      const exponent = (bits >> 10) & 0x1f;
-      const fraction = bits & 0x3ff;
-      halves[bits] =
-        exponent === 0
-          ? sign * fraction * 2 ** -24 // zero and subnormals
-          : exponent === 0x1f
-            ? fraction === 0 ? sign * Infinity : NaN
-            : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-    }
+    for (let bits = 0; bits < 0x10000; bits++) halves[bits] = halfToNumber(bits);
   }
   return halves;
+}
+
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }

@@ -84,7 +84,7 @@ export function writeSafetensors(tensors: Iterable<TensorToWrite>, metadata: Rec
 
   let offset = 0;
   sorted.forEach(({ name, dtype, shape, bytes }, index) => {
-    if (index > 0 && sorted[index - 1]!.name === name) throw badTensor(name, 'name is used by more than one tensor');
+    if (sorted[index - 1]?.name === name) throw badTensor(name, 'name is used by more than one tensor');
     const range = `[${offset},${offset + bytes.length}]`;
     entries.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":${range}}`);
     offset += bytes.length;
@@ -112,7 +112,10 @@ function checked(tensor: TensorToWrite): TensorToWrite {
   }
   if (name === '__metadata__') throw badTensor(name, 'name is reserved for the metadata');
   if (!isSafetensorsDtype(dtype)) {
-    throw new SafetensorsError('SAFETENSORS_UNSUPPORTED_DTYPE', `tensor ${JSON.stringify(name)}: unsupported dtype ${JSON.stringify(dtype)}`);
+    throw new SafetensorsError(
+      'SAFETENSORS_UNSUPPORTED_DTYPE',
+      `tensor ${JSON.stringify(name)}: unsupported dtype ${JSON.stringify(dtype)}`,
+    );
   }
   const badDim = shape.findIndex((dim) => !isDimension(dim));
   if (badDim >= 0) throw badTensor(name, `shape dimension ${badDim} is ${shape[badDim]}; dimensions must be non-negative safe integers`);

@@ -40,11 +40,17 @@ export function stackMembers(architecture: EnsembleArchitecture, members: readon
       const reference = first.get(name);
       const tensor = tensors.get(name);
       if (!reference || !tensor) {
-        issues.push({ path: `member ${m}: ${name}`, message: `${tensor ? 'present' : 'missing'} here but ${reference ? 'present' : 'missing'} in member 0` });
+        issues.push({
+          path: `member ${m}: ${name}`,
+          message: `${tensor ? 'present' : 'missing'} here but ${reference ? 'present' : 'missing'} in member 0`,
+        });
       } else if (tensor.dtype !== reference.dtype) {
         issues.push({ path: `member ${m}: ${name}`, message: `has dtype ${tensor.dtype} but member 0 has ${reference.dtype}` });
       } else if (!sameShape(tensor.shape, reference.shape)) {
-        issues.push({ path: `member ${m}: ${name}`, message: `has shape ${formatShape(tensor.shape)} but member 0 has ${formatShape(reference.shape)}` });
+        issues.push({
+          path: `member ${m}: ${name}`,
+          message: `has shape ${formatShape(tensor.shape)} but member 0 has ${formatShape(reference.shape)}`,
+        });
       }
     }
   }
@@ -52,7 +58,9 @@ export function stackMembers(architecture: EnsembleArchitecture, members: readon
 
   return [...first.values()].map((reference) => {
     const bytes = new Uint8Array(reference.bytes.byteLength * members.length);
-    members.forEach((tensors, m) => bytes.set((tensors.get(reference.name) as SafetensorsTensor).bytes, m * reference.bytes.byteLength));
+    for (const [m, tensors] of members.entries()) {
+      bytes.set((tensors.get(reference.name) as SafetensorsTensor).bytes, m * reference.bytes.byteLength);
+    }
     return { name: reference.name, dtype: reference.dtype, shape: [members.length, ...reference.shape], bytes };
   });
 }
@@ -73,7 +81,12 @@ export function unstackMembers(architecture: EnsembleArchitecture, stacked: Read
   return Array.from({ length: n }, (_, m) =>
     [...stacked.values()].map((tensor) => {
       const size = tensor.bytes.byteLength / n;
-      return { name: tensor.name, dtype: tensor.dtype, shape: tensor.shape.slice(1), bytes: tensor.bytes.subarray(m * size, (m + 1) * size) };
+      return {
+        name: tensor.name,
+        dtype: tensor.dtype,
+        shape: tensor.shape.slice(1),
+        bytes: tensor.bytes.subarray(m * size, (m + 1) * size),
+      };
     }),
   );
 }

@@ -20,10 +20,7 @@ export interface StackedEnsemble {
  * @example
  * const ensemble = loadStackedEnsemble(architecture, readSafetensors(bytes).tensors);
  */
-export function loadStackedEnsemble(
-  architecture: EnsembleArchitecture,
-  stacked: ReadonlyMap<string, SafetensorsTensor>,
-): StackedEnsemble {
+export function loadStackedEnsemble(architecture: EnsembleArchitecture, stacked: ReadonlyMap<string, SafetensorsTensor>): StackedEnsemble {
   const issues = checkParameters(architecture, stacked, true);
   if (issues.length > 0) throw new ParametersError('stacked parameters do not match the manifest', issues);
   const parameters = new Map<string, Float32Array>();

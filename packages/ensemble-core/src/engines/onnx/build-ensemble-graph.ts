@@ -38,7 +38,9 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
   const output = toMembersLayout(graph, members, value);
   graph.alias(output.name, OUTPUT_NAME);
   const leading = mode === 'shared' ? ['batch'] : [members, 'batch'];
-  return graph.build(architecture.manifest.name, [{ name: INPUT_NAME, dims: [...leading, ...input.shape] }], [
-    { name: OUTPUT_NAME, dims: [members, 'batch', ...architecture.outputShape] },
-  ]);
+  return graph.build(
+    architecture.manifest.name,
+    [{ name: INPUT_NAME, dims: [...leading, ...input.shape] }],
+    [{ name: OUTPUT_NAME, dims: [members, 'batch', ...architecture.outputShape] }],
+  );
 }

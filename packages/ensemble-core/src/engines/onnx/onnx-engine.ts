@@ -6,7 +6,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
-import { type StackedEnsemble, memberOf } from '../../stacking/stacked-ensemble.js';
+import { EngineError } from '../../errors/ensemble-error.js';
+import { memberOf, type StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkInput } from '../check-input.js';
 import type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions } from '../engine.js';
@@ -54,6 +55,7 @@ type SessionKey = `${'vectorized' | 'loop'}:${InputMode}`;
 class OnnxCompiledEnsemble implements CompiledEnsemble {
   readonly architecture: StackedEnsemble['architecture'];
   private readonly sessions = new Map<SessionKey, Promise<number[]>>();
+  private disposed = false;
 
   constructor(
     private readonly thread: OnnxThread,
@@ -69,6 +71,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   }
 
   async run(input: Tensor, options: RunOptions): Promise<Tensor> {
+    if (this.disposed) throw new EngineError(`ensemble ${this.architecture.manifest.name} was disposed`);
     const batch = checkInput(this.architecture, input, options.mode);
     const strategy = options.strategy ?? 'vectorized';
     const sessions = await this.sessionsFor(`${strategy}:${options.mode}`);
@@ -92,6 +95,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const all = await Promise.allSettled(this.sessions.values());
     this.sessions.clear();
     for (const result of all) {

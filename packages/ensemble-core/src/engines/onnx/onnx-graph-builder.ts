@@ -2,14 +2,7 @@
  * Accumulates nodes and initializers while the vectorized graph is emitted,
  * handing out unique value names.
  */
-import {
-  type OnnxAttribute,
-  OnnxDataType,
-  type OnnxGraph,
-  type OnnxInitializer,
-  type OnnxNode,
-  type OnnxValueInfo,
-} from './onnx-model.js';
+import { type OnnxAttribute, OnnxDataType, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './onnx-model.js';
 
 export class OnnxGraphBuilder {
   private readonly nodes: OnnxNode[] = [];

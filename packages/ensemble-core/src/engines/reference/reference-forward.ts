@@ -3,8 +3,9 @@
  * from each op's PyTorch definition. Slow on purpose; tests compare every
  * engine to it.
  */
-import type { ReferenceTensor } from '../../ops/op-definition.js';
+
 import { opDefinition } from '../../ops/index.js';
+import type { ReferenceTensor } from '../../ops/op-definition.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkInput } from '../check-input.js';
@@ -34,6 +35,6 @@ export function referenceForward(ensemble: StackedEnsemble, input: Tensor, mode:
     outputs.push(x.data);
   }
   const data = new Float64Array(outputs.reduce((total, out) => total + out.length, 0));
-  outputs.forEach((out, m) => data.set(out, m * out.length));
+  for (const [m, out] of outputs.entries()) data.set(out, m * out.length);
   return { shape: [n, batch, ...architecture.outputShape], data };
 }
