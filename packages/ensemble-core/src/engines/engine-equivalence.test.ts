@@ -7,14 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomInput, randomMembers, stackFloat32Members } from '../examples/random-members.js';
 import { parseManifest } from '../manifest/parse-manifest.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { testEngines } from '../testing/test-engines.js';
 import { testModels } from '../testing/test-models.js';
-import type { EnsembleEngine, InputMode } from './engine.js';
-import { OnnxEngine } from './onnx/onnx-engine.js';
+import type { InputMode } from './engine.js';
 import { referenceForward } from './reference/reference-forward.js';
-
-const engines: Record<string, () => EnsembleEngine> = {
-  onnx: () => new OnnxEngine({ threads: 2 }),
-};
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): void {
   expect(actual.length).toBe(expected.length);
@@ -30,7 +26,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, ato
   }
 }
 
-describe.each(Object.entries(engines))('%s engine', (_engineName, createEngine) => {
+describe.each(Object.entries(testEngines))('%s engine', (_engineName, createEngine) => {
   const engine = createEngine();
   afterAll(() => engine.dispose());
 
