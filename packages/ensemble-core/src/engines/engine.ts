@@ -28,10 +28,19 @@ export interface RunOptions {
 export interface EngineOptions {
   /** Threads for one forward pass. @defaultValue the machine's available parallelism */
   readonly threads?: number;
+  /**
+   * The engine's backend, where it has a choice (TensorFlow.js: `tensorflow-gpu`,
+   * `tensorflow`, `wasm`, `cpu`). @defaultValue `auto`: the fastest one installed
+   */
+  readonly backend?: string;
 }
 
 export interface CompiledEnsemble {
   readonly architecture: EnsembleArchitecture;
+  /** The backend that runs it, e.g. `cpu` for ONNX Runtime, `wasm` for TensorFlow.js. */
+  readonly backend: string;
+  /** Where the engine departs from one vectorized pass (e.g. a layer it runs per member), for reports. */
+  readonly notes: readonly string[];
   /** Member outputs `[N, B, ...out]` for a `[B, ...in]` (shared) or `[N, B, ...in]` (per-member) input. */
   run(input: Tensor, options: RunOptions): Promise<Tensor>;
   dispose(): Promise<void>;

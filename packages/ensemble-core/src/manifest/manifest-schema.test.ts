@@ -4,9 +4,11 @@ import { opNames } from '../ops/index.js';
 import { manifestSchema } from './manifest-schema.js';
 
 describe('the manifest JSON Schema', () => {
-  const schema = z.toJSONSchema(manifestSchema, { io: 'input' }) as {
+  const schema = z.toJSONSchema(manifestSchema, { io: 'input' }) as unknown as {
     required: string[];
-    properties: { layers: { items: { oneOf?: { properties: { op: { const: string } } }[]; anyOf?: { properties: { op: { const: string } } }[] } } };
+    properties: {
+      layers: { items: { oneOf?: { properties: { op: { const: string } } }[]; anyOf?: { properties: { op: { const: string } } }[] } };
+    };
   };
 
   it('describes every op and the required top-level fields', () => {

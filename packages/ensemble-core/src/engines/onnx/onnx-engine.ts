@@ -21,7 +21,8 @@ export class OnnxEngine implements EnsembleEngine {
   private thread: OnnxThread | undefined;
 
   constructor(options: EngineOptions = {}) {
-    const { threads } = { threads: availableParallelism(), ...options };
+    const { threads, backend } = { threads: availableParallelism(), backend: 'auto', ...options };
+    if (backend !== 'auto' && backend !== 'cpu') throw new RangeError(`the onnx engine runs on the cpu backend; got backend ${backend}`);
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
   }
@@ -54,6 +55,8 @@ type SessionKey = `${'vectorized' | 'loop'}:${InputMode}`;
 
 class OnnxCompiledEnsemble implements CompiledEnsemble {
   readonly architecture: StackedEnsemble['architecture'];
+  readonly backend = 'cpu';
+  readonly notes: readonly string[] = [];
   private readonly sessions = new Map<SessionKey, Promise<number[]>>();
   private disposed = false;
 
