@@ -10,6 +10,8 @@ export type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOpt
 export { inputModes, strategies } from './engines/engine.js';
 export { OnnxEngine } from './engines/onnx/onnx-engine.js';
 export { referenceForward } from './engines/reference/reference-forward.js';
+export { availableTfjsBackends, type TfjsBackend, tfjsBackends } from './engines/tfjs/tfjs-backends.js';
+export { TfjsEngine } from './engines/tfjs/tfjs-engine.js';
 export * from './errors/ensemble-error.js';
 export { randomInput, randomMembers, seededRandom, stackFloat32Members } from './examples/random-members.js';
 export { EXAMPLE_BATCH, EXAMPLE_INPUT_SEED, EXAMPLE_WEIGHT_SEED, seedMlpManifest } from './examples/seed-mlp.js';

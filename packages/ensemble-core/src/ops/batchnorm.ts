@@ -68,4 +68,15 @@ export const batchnorm = defineOp<BatchnormLayer>({
     const name = ctx.graph.node('Add', [scaled, ctx.graph.constant('bn_shift', dims, shift)]);
     return { name, layout: x.layout === 'grouped' ? 'grouped' : 'members', sample: x.sample };
   },
+  tfjs(ctx, layer, x) {
+    const { tf } = ctx;
+    const dims = [ctx.members, 1, layer.features, ...x.sample.slice(1).map(() => 1)];
+    const scale = ctx.constant('scale', () =>
+      tf.reshape(tf.div(ctx.parameter('weight'), tf.sqrt(tf.add(ctx.parameter('running_var'), layer.eps))), dims),
+    );
+    const shift = ctx.constant('shift', () =>
+      tf.sub(tf.reshape(ctx.parameter('bias'), dims), tf.mul(tf.reshape(ctx.parameter('running_mean'), dims), scale)),
+    );
+    return { t: tf.add(tf.mul(x.t, scale), shift), layout: 'members', sample: x.sample };
+  },
 });

@@ -6,7 +6,9 @@
  * channels; a shared input needs no grouping: one convolution with `N*out`
  * output channels computes every member at once.
  */
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { channelsFirst, channelsLast, rank1 } from '../engines/tfjs/tfjs-value.js';
 import { formatShape } from '../tensor/tensor.js';
 import { layerName, nonNegativeInt, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';
@@ -105,5 +107,42 @@ export const conv2d = defineOp<Conv2dLayer>({
       windowOutput(width, layer.kernel, layer.stride, layer.padding),
     ];
     return { name, layout: 'grouped', sample };
+  },
+  tfjs(ctx, layer, x) {
+    const { tf } = ctx;
+    const n = ctx.members;
+    const [, height, width] = x.sample as [number, number, number];
+    const sample = [
+      layer.out,
+      windowOutput(height, layer.kernel, layer.stride, layer.padding),
+      windowOutput(width, layer.kernel, layer.stride, layer.padding),
+    ];
+    // PyTorch [N, out, in, k, k] → TensorFlow.js [k, k, in, N*out].
+    const filters = ctx.constant('filters', () =>
+      tf.reshape(tf.transpose(ctx.parameter('weight'), [3, 4, 2, 0, 1]), [layer.kernel, layer.kernel, layer.in, n * layer.out]),
+    );
+    const bias = layer.bias ? ctx.constant('bias', () => rank1(tf, ctx.parameter('bias'))) : undefined;
+    const conv = (input: Tensor, filter: Tensor, b: Tensor | undefined) =>
+      tf.fused.conv2d({
+        x: channelsLast(tf, input),
+        filter: filter as Tensor4D,
+        strides: layer.stride,
+        pad: layer.padding,
+        ...(b ? { bias: b } : {}),
+      });
+    if (x.layout === 'shared') {
+      // A shared input needs no grouping: one convolution with N*out filters.
+      const y = conv(x.t, filters, bias); // [B, H', W', N*out]
+      const split = tf.reshape(y, [-1, sample[1] as number, sample[2] as number, n, layer.out]);
+      return { t: tf.transpose(split, [3, 0, 4, 1, 2]), layout: 'members', sample };
+    }
+    ctx.note(`conv2d ${layer.name} runs once per member on member inputs: TensorFlow.js has no grouped convolution`);
+    const perMember = ctx.constant('per-member', () => tf.reshape(filters, [layer.kernel, layer.kernel, layer.in, n, layer.out]));
+    const members = tf.unstack(x.t).map((input, m) => {
+      const filter = ctx.constant(`filter-${m}`, () => tf.squeeze(tf.slice(perMember, [0, 0, 0, m, 0], [-1, -1, -1, 1, -1]), [3]));
+      const b = bias ? ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(bias, [m * layer.out], [layer.out]))) : undefined;
+      return channelsFirst(tf, conv(input, filter, b));
+    });
+    return { t: tf.stack(members), layout: 'members', sample };
   },
 });

@@ -11,4 +11,5 @@ export const dropout = defineOp<DropoutLayer>({
   inferShape: (_layer, input) => ({ shape: input }),
   reference: (_layer, x) => x,
   onnx: (_ctx, _layer, x) => x,
+  tfjs: (_ctx, _layer, x) => x,
 });

@@ -13,6 +13,7 @@ function defineElementwise<Layer extends { op: string }>(
   op: Layer['op'],
   schema: z.ZodType<Layer>,
   onnxOp: string,
+  tfjsOp: 'relu' | 'tanh' | 'sigmoid',
   fn: (value: number) => number,
 ): OpDefinition<Layer> {
   return defineOp<Layer>({
@@ -21,9 +22,10 @@ function defineElementwise<Layer extends { op: string }>(
     inferShape: (_layer, input) => ({ shape: input }),
     reference: (_layer, x) => mapReference(x, fn),
     onnx: (ctx, _layer, x) => ({ ...x, name: ctx.graph.node(onnxOp, [x.name]) }),
+    tfjs: (ctx, _layer, x) => ({ ...x, t: ctx.tf[tfjsOp](x.t) }),
   });
 }
 
-export const relu = defineElementwise('relu', reluLayer, 'Relu', (v) => Math.max(v, 0));
-export const tanh = defineElementwise('tanh', tanhLayer, 'Tanh', Math.tanh);
-export const sigmoid = defineElementwise('sigmoid', sigmoidLayer, 'Sigmoid', (v) => 1 / (1 + Math.exp(-v)));
+export const relu = defineElementwise('relu', reluLayer, 'Relu', 'relu', (v) => Math.max(v, 0));
+export const tanh = defineElementwise('tanh', tanhLayer, 'Tanh', 'tanh', Math.tanh);
+export const sigmoid = defineElementwise('sigmoid', sigmoidLayer, 'Sigmoid', 'sigmoid', (v) => 1 / (1 + Math.exp(-v)));

@@ -16,4 +16,9 @@ export const flatten = defineOp<FlattenLayer>({
     const name = ctx.graph.node('Reshape', [x.name, ctx.graph.int64s('flatten_shape', target)]);
     return { name, layout: x.layout, sample: [x.sample.reduce((a, b) => a * b, 1)] };
   },
+  tfjs(ctx, _layer, x) {
+    const size = x.sample.reduce((a, b) => a * b, 1);
+    const lead = x.t.shape.slice(0, x.layout === 'shared' ? 1 : 2);
+    return { t: ctx.tf.reshape(x.t, [...lead, size]), layout: x.layout, sample: [size] };
+  },
 });

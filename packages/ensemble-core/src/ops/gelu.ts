@@ -37,6 +37,14 @@ export const gelu = defineOp<GeluLayer>({
     const name = g.node('Mul', [half, g.node('Add', [inner, scalar('gelu_one', 1)])]);
     return { ...x, name };
   },
+  tfjs(ctx, layer, x) {
+    const { tf } = ctx;
+    const inner =
+      layer.approximate === 'tanh'
+        ? tf.tanh(tf.mul(tf.add(x.t, tf.mul(tf.pow(x.t, 3), 0.044715)), SQRT_2_OVER_PI))
+        : tf.erf(tf.mul(x.t, Math.SQRT1_2));
+    return { ...x, t: tf.mul(tf.mul(x.t, 0.5), tf.add(inner, 1)) };
+  },
 });
 
 /**

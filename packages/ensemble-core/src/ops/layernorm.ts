@@ -56,4 +56,12 @@ export const layernorm = defineOp<LayernormLayer>({
     const name = ctx.graph.node('Add', [scaled, ctx.graph.constant('ln_bias', affineDims, ctx.parameter('bias'))]);
     return { name, layout: 'members', sample: x.sample };
   },
+  tfjs(ctx, layer, x) {
+    const { tf } = ctx;
+    const { mean, variance } = tf.moments(x.t, -1, true);
+    const normalized = tf.mul(tf.sub(x.t, mean), tf.rsqrt(tf.add(variance, layer.eps)));
+    const dims = [ctx.members, 1, ...x.sample.slice(0, -1).map(() => 1), layer.features];
+    const weight = tf.reshape(ctx.parameter('weight'), dims);
+    return { t: tf.add(tf.mul(normalized, weight), tf.reshape(ctx.parameter('bias'), dims)), layout: 'members', sample: x.sample };
+  },
 });

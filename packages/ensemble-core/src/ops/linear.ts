@@ -2,8 +2,11 @@
  * `linear`: PyTorch `nn.Linear`, `y = x Wᵀ + b` over the last axis.
  * Parameters `weight [out, in]`, `bias [out]`.
  */
+
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { VectorValue } from '../engines/onnx/vector-value.js';
+import { rank1 } from '../engines/tfjs/tfjs-value.js';
 import { formatShape } from '../tensor/tensor.js';
 import { layerName, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';
@@ -70,6 +73,40 @@ export const linear = defineOp<LinearLayer>({
     let y = ctx.graph.node('MatMul', [x.name, w]);
     if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n, ...ones, layer.out], bias)]);
     return { name: y, layout: 'members', sample } satisfies VectorValue;
+  },
+  tfjs(ctx, layer, x) {
+    const { tf } = ctx;
+    const n = ctx.members;
+    const sample = [...x.sample.slice(0, -1), layer.out];
+    const bias = layer.bias ? ctx.parameter('bias') : undefined;
+    let y: Tensor;
+    if (x.layout === 'shared') {
+      // Same input for every member: one wide GEMM [rows, in] x [in, N*out].
+      const wide = ctx.constant('wide', () => tf.reshape(tf.transpose(ctx.parameter('weight'), [2, 0, 1]), [layer.in, n * layer.out]));
+      const rows = tf.fused.matMul({
+        a: tf.reshape(x.t, [-1, layer.in]) as Tensor2D,
+        b: wide as Tensor2D,
+        ...(bias ? { bias: ctx.constant('wide-bias', () => rank1(tf, bias)) } : {}),
+      });
+      y = tf.transpose(tf.reshape(rows, [-1, n, layer.out]), [1, 0, 2]);
+    } else {
+      const rows = tf.reshape(x.t, [n, -1, layer.in]);
+      const weights = ctx.constant('weights', () => tf.transpose(ctx.parameter('weight'), [0, 2, 1])); // [N, in, out]
+      if (ctx.batchedMatMul) {
+        y = tf.matMul(rows, weights);
+        if (bias) y = tf.add(y, tf.reshape(bias, [n, 1, layer.out]));
+      } else {
+        // Where the batched kernel is slow, N 2-D products inside the same pass.
+        const perMember = tf.unstack(weights);
+        const biases = bias ? tf.unstack(bias).map((b, m) => ctx.constant(`bias-${m}`, () => rank1(tf, b))) : [];
+        y = tf.stack(
+          tf
+            .unstack(rows)
+            .map((a, m) => tf.fused.matMul({ a: a as Tensor2D, b: perMember[m] as Tensor2D, ...(biases[m] ? { bias: biases[m] } : {}) })),
+        );
+      }
+    }
+    return { t: tf.reshape(y, [n, -1, ...sample]), layout: 'members', sample };
   },
 });
 

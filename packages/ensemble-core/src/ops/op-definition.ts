@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { OnnxLayerContext, VectorValue } from '../engines/onnx/vector-value.js';
+import type { TfjsLayerContext, TfjsValue } from '../engines/tfjs/tfjs-value.js';
 
 /** A float64 tensor for the reference forward: batch first, `[B, ...sample]`. */
 export interface ReferenceTensor {
@@ -36,6 +37,8 @@ export interface OpDefinition<Layer extends { op: string }> {
   reference(layer: Layer, x: ReferenceTensor, params: Readonly<Record<string, Float64Array>>): ReferenceTensor;
   /** The vectorized form: all N members in one ONNX subgraph. */
   onnx(ctx: OnnxLayerContext, layer: Layer, x: VectorValue): VectorValue;
+  /** The TensorFlow.js form, as vectorized as the backend allows. */
+  tfjs(ctx: TfjsLayerContext, layer: Layer, x: TfjsValue): TfjsValue;
 }
 
 /** Helper so each op file gets its `Layer` type inferred from its schema. */

@@ -4,6 +4,7 @@
  * Pooling is per channel, so it runs on any layout without regrouping.
  */
 import { z } from 'zod';
+import { channelsFirst, channelsLast } from '../engines/tfjs/tfjs-value.js';
 import { formatShape } from '../tensor/tensor.js';
 import { windowOutput } from './conv2d.js';
 import { positiveInt } from './layer-fields.js';
@@ -21,6 +22,7 @@ function definePool<Layer extends PoolLayer>(
   op: Layer['op'],
   schema: z.ZodType<Layer>,
   onnxOp: 'MaxPool' | 'AveragePool',
+  tfjsOp: 'maxPool' | 'avgPool',
   reduce: (window: number[]) => number,
 ): OpDefinition<Layer> {
   return defineOp<Layer>({
@@ -78,13 +80,26 @@ function definePool<Layer extends PoolLayer>(
       const name = ctx.graph.node('Reshape', [pooled, ctx.graph.int64s('pool_out', [ctx.members, -1, ...sample])]);
       return { name, layout: 'members', sample };
     },
+    tfjs(ctx, layer, x) {
+      const { tf } = ctx;
+      const stride = layer.stride ?? layer.kernel;
+      const [channels, height, width] = x.sample as [number, number, number];
+      const sample = [channels, windowOutput(height, layer.kernel, stride), windowOutput(width, layer.kernel, stride)];
+      // Members fold into the batch axis: pooling is per channel and per sample.
+      const images = channelsLast(tf, tf.reshape(x.t, [-1, channels, height, width]));
+      const pooled =
+        tfjsOp === 'maxPool' ? tf.maxPool(images, layer.kernel, stride, 'valid') : tf.avgPool(images, layer.kernel, stride, 'valid');
+      const lead = x.t.shape.slice(0, x.layout === 'shared' ? 1 : 2);
+      return { t: tf.reshape(channelsFirst(tf, pooled), [...lead, ...sample]), layout: x.layout, sample };
+    },
   });
 }
 
-export const maxpool2d = definePool<Maxpool2dLayer>('maxpool2d', maxpool2dLayer, 'MaxPool', (w) => Math.max(...w));
+export const maxpool2d = definePool<Maxpool2dLayer>('maxpool2d', maxpool2dLayer, 'MaxPool', 'maxPool', (w) => Math.max(...w));
 export const avgpool2d = definePool<Avgpool2dLayer>(
   'avgpool2d',
   avgpool2dLayer,
   'AveragePool',
+  'avgPool',
   (w) => w.reduce((a, b) => a + b, 0) / w.length,
 );

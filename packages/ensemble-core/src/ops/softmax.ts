@@ -22,4 +22,5 @@ export const softmax = defineOp<SoftmaxLayer>({
     return { shape: x.shape, data };
   },
   onnx: (ctx, _layer, x) => ({ ...x, name: ctx.graph.node('Softmax', [x.name], { axis: { kind: 'int', value: -1 } }) }),
+  tfjs: (ctx, _layer, x) => ({ ...x, t: ctx.tf.softmax(x.t) }),
 });

@@ -13,6 +13,7 @@ import { checkInput } from '../check-input.js';
 import type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions } from '../engine.js';
 import { buildEnsembleGraph, INPUT_NAME, OUTPUT_NAME } from './build-ensemble-graph.js';
 import { encodeOnnxModel } from './onnx-model.js';
+import { onnxSessionOptions } from './onnx-session-options.js';
 import { OnnxThread } from './onnx-thread.js';
 
 export class OnnxEngine implements EnsembleEngine {
@@ -40,14 +41,7 @@ export class OnnxEngine implements EnsembleEngine {
   }
 
   private sessionOptions(): InferenceSession.SessionOptions {
-    return {
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      // Loop sessions run one after another: idle pools must not spin against the active one.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    };
+    return onnxSessionOptions(this.threads);
   }
 }
 

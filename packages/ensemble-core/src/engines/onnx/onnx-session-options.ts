@@ -1,0 +1,13 @@
+/** The ONNX Runtime session options every session of this project uses, so that timings compare like with like. */
+import type { InferenceSession } from 'onnxruntime-node';
+
+export function onnxSessionOptions(threads: number): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Loop sessions run one after another: idle pools must not spin against the active one.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
