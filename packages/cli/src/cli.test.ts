@@ -144,6 +144,32 @@ describe('ensemble stack, inspect, predict', () => {
     );
   });
 
+  it.each([
+    ['shared', 'shared.safetensors', shared, []],
+    ['per-member', 'per-member.safetensors', perMember, ['--per-member']],
+  ] as const)('--engine tfjs gives the same members for %s input', async (mode, inputName, input, flags) => {
+    const out = file(`out-tfjs-${mode}.safetensors`);
+    const result = await ensemble(
+      'predict',
+      '--manifest',
+      file('model.json'),
+      '--weights',
+      file('stacked.safetensors'),
+      '--input',
+      file(inputName),
+      ...flags,
+      '--engine',
+      'tfjs',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const members = readSafetensors(readFileSync(out)).tensors.get('members');
+    expectClose(toFloat32(members as never), referenceForward(stackedEnsemble(), input, mode).data, 1e-4);
+  });
+
   it('prints JSON with --json, with uncertainty when asked', async () => {
     const result = await ensemble(
       'predict',
@@ -194,7 +220,8 @@ describe('user errors: one clear message, non-zero exit, no stack trace', () => 
       2,
       /--combine must be one of none, mean, mean-softmax, vote, weighted; got median/,
     ],
-    ['an unknown engine', ['predict', '--engine', 'tpu'], 2, /unknown --engine tpu; available: onnx/],
+    ['an unknown engine', ['predict', '--engine', 'tpu'], 2, /unknown --engine tpu; available: onnx, tfjs/],
+    ['an unknown backend', ['predict', '--engine', 'tfjs', '--backend', 'webgpu'], 2, /unknown TensorFlow.js backend webgpu/],
     [
       'weights for the wrong member count',
       ['predict', '--combine', 'weighted', '--member-weights', '1,2'],

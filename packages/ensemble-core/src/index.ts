@@ -9,6 +9,7 @@ export { createEngine, DEFAULT_ENGINE, type EngineName, engineNames, isEngineNam
 export type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions, Strategy } from './engines/engine.js';
 export { inputModes, strategies } from './engines/engine.js';
 export { OnnxEngine } from './engines/onnx/onnx-engine.js';
+export { measureSgemmGflops, type SgemmMeasurement, type SgemmOptions } from './engines/onnx/sgemm-roofline.js';
 export { referenceForward } from './engines/reference/reference-forward.js';
 export { availableTfjsBackends, type TfjsBackend, tfjsBackends } from './engines/tfjs/tfjs-backends.js';
 export { TfjsEngine } from './engines/tfjs/tfjs-engine.js';

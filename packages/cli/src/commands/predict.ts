@@ -11,6 +11,9 @@ import {
   combineMembers,
   combineModes,
   createEngine,
+  type EngineName,
+  type EngineOptions,
+  type EnsembleEngine,
   type EnsembleUncertainty,
   EXAMPLE_BATCH,
   EXAMPLE_INPUT_SEED,
@@ -46,7 +49,7 @@ export const predictCommand: Command = {
   usage: [
     'ensemble predict --manifest model.json --weights stacked.safetensors --input input.safetensors',
     '                 [--per-member] [--combine none|mean|mean-softmax|vote|weighted] [--member-weights 1,2,...]',
-    '                 [--uncertainty] [--engine onnx] [--strategy vectorized|loop] [--threads N] [--out out.safetensors | --json]',
+    '                 [--uncertainty] [--engine onnx|tfjs] [--backend NAME] [--strategy vectorized|loop] [--threads N] [--out out.safetensors | --json]',
     'With no --manifest, predicts with the embedded example ensemble (10 MLPs, a batch of 64).',
   ].join('\n'),
   options: {
@@ -58,6 +61,7 @@ export const predictCommand: Command = {
     'member-weights': { type: 'string' },
     uncertainty: { type: 'boolean' },
     engine: { type: 'string' },
+    backend: { type: 'string' },
     strategy: { type: 'string' },
     threads: { type: 'string' },
     out: { type: 'string' },
@@ -75,9 +79,11 @@ export const predictCommand: Command = {
     if (values.out && values.json) throw new UsageError('give either --out or --json, not both');
 
     const { ensemble, input, source } = values.manifest === undefined ? exampleJob(values, mode) : fileJob(values);
-    const engine = createEngine(engineName, threads === undefined ? {} : { threads });
+    const backend = values.backend === undefined ? undefined : String(values.backend);
+    const engine = engineFor(engineName, { ...(threads === undefined ? {} : { threads }), ...(backend === undefined ? {} : { backend }) });
     try {
       const compiled = await engine.compile(ensemble);
+      const backendName = compiled.backend;
       const members = await compiled.run(input, { mode, strategy });
       const summary = !values.out && !values.json;
       // The readable summary also shows what vectorizing buys: both strategies, timed warm.
@@ -98,7 +104,17 @@ export const predictCommand: Command = {
       } else if (values.json) {
         io.write(`${JSON.stringify(outputJson(members, combined, uncertainty))}\n`);
       } else {
-        printSummary(io, { source, ensemble, input, mode, engine: engine.name, timing, members, combined, uncertainty });
+        printSummary(io, {
+          source,
+          ensemble,
+          input,
+          mode,
+          engine: `${engine.name} (${backendName})`,
+          timing,
+          members,
+          combined,
+          uncertainty,
+        });
       }
     } finally {
       await engine.dispose();
@@ -220,6 +236,16 @@ async function compareStrategies(compiled: CompiledEnsemble, input: Tensor, mode
   for (let i = 0; i < loop.data.length; i++)
     maxDifference = Math.max(maxDifference, Math.abs((loop.data[i] as number) - (members.data[i] as number)));
   return { vectorizedMs: await median('vectorized'), loopMs: await median('loop'), maxDifference };
+}
+
+/** Creates the engine, turning a refused option (an unknown backend, say) into a usage error. */
+export function engineFor(name: EngineName, options: EngineOptions): EnsembleEngine {
+  try {
+    return createEngine(name, options);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function oneOf(value: unknown, allowed: readonly string[], flag: string): string {

@@ -61,6 +61,14 @@ export class EngineThread {
   }
 }
 
+/**
+ * The data itself, not a view into a larger buffer: posting a view to a
+ * thread copies its whole underlying buffer.
+ */
+export function compactView(data: Float32Array): Float32Array {
+  return data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
+
 function fromSources(entry: URL): boolean {
   return entry.pathname.endsWith('.js') && import.meta.url.endsWith('.ts');
 }

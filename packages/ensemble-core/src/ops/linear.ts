@@ -91,19 +91,20 @@ export const linear = defineOp<LinearLayer>({
       y = tf.transpose(tf.reshape(rows, [-1, n, layer.out]), [1, 0, 2]);
     } else {
       const rows = tf.reshape(x.t, [n, -1, layer.in]);
-      const weights = ctx.constant('weights', () => tf.transpose(ctx.parameter('weight'), [0, 2, 1])); // [N, in, out]
+      const member = (m: number) => tf.squeeze(tf.slice(ctx.parameter('weight'), [m, 0, 0], [1, -1, -1]), [0]);
       if (ctx.batchedMatMul) {
+        const weights = ctx.constant('weights', () => tf.transpose(ctx.parameter('weight'), [0, 2, 1])); // [N, in, out]
         y = tf.matMul(rows, weights);
         if (bias) y = tf.add(y, tf.reshape(bias, [n, 1, layer.out]));
       } else {
-        // Where the batched kernel is slow, N 2-D products inside the same pass.
-        const perMember = tf.unstack(weights);
-        const biases = bias ? tf.unstack(bias).map((b, m) => ctx.constant(`bias-${m}`, () => rank1(tf, b))) : [];
-        y = tf.stack(
-          tf
-            .unstack(rows)
-            .map((a, m) => tf.fused.matMul({ a: a as Tensor2D, b: perMember[m] as Tensor2D, ...(biases[m] ? { bias: biases[m] } : {}) })),
-        );
+        // Where the batched kernel is slow, N 2-D products inside the same pass, on weights
+        // transposed once (the kernels cache their packed form per weight tensor).
+        const products = tf.unstack(rows).map((a, m) => {
+          const b = ctx.constant(`weight-${m}`, () => tf.transpose(member(m)));
+          const memberBias = bias && ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(bias, [m, 0], [1, -1])));
+          return tf.fused.matMul({ a: a as Tensor2D, b: b as Tensor2D, ...(memberBias ? { bias: memberBias } : {}) });
+        });
+        y = tf.stack(products);
       }
     }
     return { t: tf.reshape(y, [n, -1, ...sample]), layout: 'members', sample };

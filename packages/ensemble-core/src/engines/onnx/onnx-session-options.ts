@@ -7,6 +7,8 @@ export function onnxSessionOptions(threads: number): InferenceSession.SessionOpt
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Errors only: the optimizer's notes (e.g. initializers it folded away) are not the user's concern.
+    logSeverityLevel: 3,
     // Loop sessions run one after another: idle pools must not spin against the active one.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };

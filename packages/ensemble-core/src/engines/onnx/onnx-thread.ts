@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { InferenceSession } from 'onnxruntime-node';
-import { EngineThread } from '../engine-thread.js';
+import { compactView, EngineThread } from '../engine-thread.js';
 
 export interface FeedTensor {
   readonly dims: readonly number[];
@@ -22,8 +22,16 @@ export class OnnxThread {
   }
 
   async run(session: number, feeds: Record<string, FeedTensor>): Promise<Record<string, FeedTensor>> {
-    const reply = await this.thread.request({ type: 'run', session, feeds });
-    return reply.outputs as Record<string, FeedTensor>;
+    return (await this.timedRun(session, feeds)).outputs;
+  }
+
+  /** Like `run`, with the time ONNX Runtime spent in the run itself (no messages, no copies). */
+  async timedRun(session: number, feeds: Record<string, FeedTensor>): Promise<{ outputs: Record<string, FeedTensor>; runMs: number }> {
+    const compact = Object.fromEntries(
+      Object.entries(feeds).map(([name, feed]) => [name, { dims: feed.dims, data: compactView(feed.data) }]),
+    );
+    const reply = await this.thread.request({ type: 'run', session, feeds: compact });
+    return { outputs: reply.outputs as Record<string, FeedTensor>, runMs: reply.runMs as number };
   }
 
   async release(session: number): Promise<void> {

@@ -3,7 +3,8 @@
  * blocks the event loop of the thread that asked for it (onnxruntime-node
  * runs sessions synchronously on the calling thread). Messages:
  *   { id, type: 'create', model: Uint8Array, options }  → { id, ok, session, inputNames, outputNames }
- *   { id, type: 'run', session, feeds: { name: { dims, data } } } → { id, ok, outputs: { name: { dims, data } } }
+ *   { id, type: 'run', session, feeds: { name: { dims, data } } } → { id, ok, outputs: { name: { dims, data } }, runMs }
+ *     (runMs: the time in session.run alone, without the messages)
  *   { id, type: 'release', session } → { id, ok }
  */
 const { parentPort, workerData } = require('node:worker_threads');
@@ -25,7 +26,9 @@ async function handle(message) {
       if (!session) throw new Error(`no session ${message.session}`);
       const feeds = {};
       for (const [name, { dims, data }] of Object.entries(message.feeds)) feeds[name] = new ort.Tensor('float32', data, dims);
+      const started = performance.now();
       const results = await session.run(feeds);
+      const runMs = performance.now() - started;
       const outputs = {};
       const transfer = [];
       for (const [name, result] of Object.entries(results)) {
@@ -35,7 +38,7 @@ async function handle(message) {
         transfer.push(data.buffer);
         result.dispose?.();
       }
-      return { result: { outputs }, transfer };
+      return { result: { outputs, runMs }, transfer };
     }
     case 'release': {
       const session = sessions.get(message.session);

@@ -9,7 +9,7 @@ import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkInput } from '../check-input.js';
 import type { CompiledEnsemble, EngineOptions, EnsembleEngine, RunOptions } from '../engine.js';
-import { EngineThread } from '../engine-thread.js';
+import { compactView, EngineThread } from '../engine-thread.js';
 import { isTfjsBackend, type TfjsBackend, tfjsBackends } from './tfjs-backends.js';
 
 export class TfjsEngine implements EnsembleEngine {
@@ -71,7 +71,7 @@ class TfjsCompiledEnsemble implements CompiledEnsemble {
     const reply = await this.thread.request({
       type: 'run',
       program: this.program,
-      input: { shape: input.shape, data: input.data },
+      input: { shape: input.shape, data: compactView(input.data) },
       mode: options.mode,
       strategy: options.strategy ?? 'vectorized',
     });
