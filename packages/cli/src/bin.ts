@@ -2,13 +2,19 @@
 /** The `ensemble` command: stack, inspect and predict with deep ensembles. */
 import { parseArgs } from 'node:util';
 import { EnsembleError } from '@ensembles/core';
+import { benchCommand } from './commands/bench.js';
 import type { Command, CommandIO } from './commands/command.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { stackCommand } from './commands/stack.js';
 import { UsageError } from './usage-error.js';
 
-const commands: Record<string, Command> = { stack: stackCommand, inspect: inspectCommand, predict: predictCommand };
+const commands: Record<string, Command> = {
+  stack: stackCommand,
+  inspect: inspectCommand,
+  predict: predictCommand,
+  bench: benchCommand,
+};
 
 const io: CommandIO = {
   log: (line) => process.stdout.write(`${line}\n`),
