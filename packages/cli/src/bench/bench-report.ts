@@ -3,8 +3,10 @@
  * and its GEMM roofline, one row per case, the vectorized-vs-loop speedup
  * after each pair) or one JSON object per case per line.
  */
+
 import type { InputMode, SgemmMeasurement, Strategy } from '@ensembles/core';
 import type { CaseTiming } from './measure-case.js';
+import { pairedSpeedup } from './measure-case.js';
 
 export interface BenchMachine {
   readonly cpu: string;
@@ -60,7 +62,7 @@ export function tableHeader(machine: BenchMachine): string[] {
     `cpu ${machine.cpu}, ${machine.threads} thread${machine.threads === 1 ? '' : 's'}, Node ${process.version}`,
     `roofline: ONNX Runtime sgemm ${n}x${n}x${n} at ${machine.threads} thread${machine.threads === 1 ? '' : 's'}: ` +
       `${roofline.gflops.toFixed(1)} GFLOP/s (median ${roofline.medianMs.toFixed(2)} ms)`,
-    `each case: ${machine.warmUpRuns} warm-up runs, then ${machine.runs} timed; samples/s counts member-samples (members x batch); ` +
+    `each case: ${machine.warmUpRuns} warm-up runs, then ${machine.runs} timed, loop and vectorized runs interleaved; samples/s counts member-samples (members x batch); ` +
       'GFLOP/s = 2 x multiply-adds / median',
     '',
     cells(columns.map((column) => column.title)),
@@ -83,11 +85,23 @@ export function tableRow(c: BenchCase): string {
 }
 
 /** The line under a loop/vectorized pair: loop median over vectorized median. */
+/**
+ * The loop-to-vectorized ratio of medians, with the interquartile range of the
+ * interleaved per-pair ratios: vectorized is called SLOWER only when even the
+ * upper quartile of those ratios is below 1, and "no faster" when the band
+ * straddles 1 (the difference is within this machine's noise).
+ */
 export function speedupLine(loop: BenchCase, vectorized: BenchCase): string {
   const speedup = loop.medianMs / vectorized.medianMs;
-  const verdict = speedup < 1 ? `  SLOWER: vectorized takes ${(1 / speedup).toFixed(2)}x the loop's time` : '';
+  const band = pairedSpeedup(loop, vectorized);
+  const verdict =
+    band.high < 1
+      ? `  SLOWER: vectorized takes ${(1 / speedup).toFixed(2)}x the loop's time`
+      : band.low <= 1
+        ? '  no faster: the difference is within the noise'
+        : '';
   const indent = columns.slice(0, 4).reduce((width, column) => width + column.width + 2, 0);
-  return `${' '.repeat(indent)}vectorized vs loop: ${speedup.toFixed(2)}x${verdict}`;
+  return `${' '.repeat(indent)}vectorized vs loop: ${speedup.toFixed(2)}x (paired runs ${band.low.toFixed(2)}-${band.high.toFixed(2)}x)${verdict}`;
 }
 
 export function notesLine(target: string, config: string, notes: readonly string[]): string {

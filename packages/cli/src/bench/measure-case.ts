@@ -1,8 +1,10 @@
 /**
- * Times one bench case: one compiled ensemble, one input, one input mode and
- * one strategy. Warm-up runs first (they also compile the loop strategy's
- * per-member sessions), then every run is timed end to end, as a caller of
- * `CompiledEnsemble.run` sees it.
+ * Times the bench cases of one compiled ensemble, one input and one input
+ * mode: every strategy, with their runs interleaved (loop, vectorized,
+ * vectorized, loop, ...) so that the machine's drift and noise fall on both
+ * alike and their ratio stays meaningful. Warm-up runs first (they also
+ * compile the loop strategy's per-member sessions); every run is timed end to
+ * end, as a caller of `CompiledEnsemble.run` sees it.
  */
 import { performance } from 'node:perf_hooks';
 import type { CompiledEnsemble, InputMode, Strategy, Tensor } from '@ensembles/core';
@@ -17,39 +19,64 @@ export interface CaseTiming {
   readonly gflops: number;
   /** The process's peak resident set so far (it never goes down), in MiB. */
   readonly peakRssMb: number;
+  /** Each run's time, in the order run (for paired comparisons between strategies). */
+  readonly timesMs: readonly number[];
+}
+
+/**
+ * The speedup of `faster` over `baseline` from interleaved runs: the median of
+ * the per-pair ratios, with their interquartile range as the noise band.
+ */
+export function pairedSpeedup(baseline: CaseTiming, faster: CaseTiming): { median: number; low: number; high: number } {
+  const ratios = baseline.timesMs.map((time, i) => time / (faster.timesMs[i] as number)).sort((a, b) => a - b);
+  return { median: percentile(ratios, 0.5), low: percentile(ratios, 0.25), high: percentile(ratios, 0.75) };
 }
 
 export interface MeasureOptions {
   readonly mode: InputMode;
-  readonly strategy: Strategy;
-  /** Timed runs. */
+  readonly strategies: readonly Strategy[];
+  /** Timed runs per strategy. */
   readonly runs: number;
   /** @defaultValue 3 */
   readonly warmUpRuns?: number;
 }
 
-export async function measureCase(compiled: CompiledEnsemble, input: Tensor, options: MeasureOptions): Promise<CaseTiming> {
-  const { mode, strategy, runs, warmUpRuns } = { warmUpRuns: 3, ...options };
-  for (let i = 0; i < warmUpRuns; i++) await compiled.run(input, { mode, strategy });
-  const times: number[] = [];
+export async function measureStrategies(
+  compiled: CompiledEnsemble,
+  input: Tensor,
+  options: MeasureOptions,
+): Promise<Map<Strategy, CaseTiming>> {
+  const { mode, strategies, runs, warmUpRuns } = { warmUpRuns: 3, ...options };
+  for (const strategy of strategies) for (let i = 0; i < warmUpRuns; i++) await compiled.run(input, { mode, strategy });
+  const times = new Map<Strategy, number[]>(strategies.map((strategy) => [strategy, []]));
   for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await compiled.run(input, { mode, strategy });
-    times.push(performance.now() - started);
+    const order = i % 2 === 0 ? strategies : [...strategies].reverse();
+    for (const strategy of order) {
+      const started = performance.now();
+      await compiled.run(input, { mode, strategy });
+      times.get(strategy)?.push(performance.now() - started);
+    }
   }
-  times.sort((a, b) => a - b);
-  const medianMs = percentile(times, 0.5);
   const { members } = compiled.architecture.manifest;
   const batch = mode === 'shared' ? (input.shape[0] as number) : (input.shape[1] as number);
   const memberSamples = members * batch;
-  return {
-    runs,
-    medianMs,
-    p90Ms: percentile(times, 0.9),
-    samplesPerSecond: memberSamples / (medianMs / 1e3),
-    gflops: (2 * compiled.architecture.multiplyAddsPerSample * memberSamples) / (medianMs * 1e6),
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  };
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  return new Map(
+    [...times].map(([strategy, timesMs]) => {
+      const samples = [...timesMs].sort((a, b) => a - b);
+      const medianMs = percentile(samples, 0.5);
+      const timing: CaseTiming = {
+        runs,
+        medianMs,
+        p90Ms: percentile(samples, 0.9),
+        samplesPerSecond: memberSamples / (medianMs / 1e3),
+        gflops: (2 * compiled.architecture.multiplyAddsPerSample * memberSamples) / (medianMs * 1e6),
+        peakRssMb,
+        timesMs,
+      };
+      return [strategy, timing];
+    }),
+  );
 }
 
 /** Linear interpolation between the closest ranks of sorted values (the median of an even count is the mean of the middle two). */

@@ -24,7 +24,7 @@ import {
 } from '@ensembles/core';
 import { type BenchCase, type BenchMachine, jsonLine, notesLine, speedupLine, tableHeader, tableRow } from '../bench/bench-report.js';
 import { type BenchConfig, benchConfigNames, benchConfigs } from '../bench/configs.js';
-import { measureCase } from '../bench/measure-case.js';
+import { type CaseTiming, measureStrategies } from '../bench/measure-case.js';
 import { UsageError } from '../usage-error.js';
 import type { Command, CommandIO } from './command.js';
 
@@ -128,8 +128,14 @@ async function benchConfig({ io, json, machine, target, config, compiled }: Conf
       const lead = mode === 'shared' ? [batch] : [manifest.members, batch];
       const input = randomInput([...lead, ...manifest.input.shape], EXAMPLE_INPUT_SEED);
       const pair = new Map<Strategy, BenchCase>();
+      const timings = await measureStrategies(compiled, input, {
+        mode,
+        strategies: benchStrategies,
+        runs: machine.runs,
+        warmUpRuns: machine.warmUpRuns,
+      });
       for (const strategy of benchStrategies) {
-        const timing = await measureCase(compiled, input, { mode, strategy, runs: machine.runs, warmUpRuns: machine.warmUpRuns });
+        const timing = timings.get(strategy) as CaseTiming;
         const result: BenchCase = {
           config: config.name,
           engine: target.engine,

@@ -112,36 +112,40 @@ export const conv2d = defineOp<Conv2dLayer>({
     const { tf } = ctx;
     const n = ctx.members;
     const [, height, width] = x.sample as [number, number, number];
-    const sample = [
-      layer.out,
+    const [outH, outW] = [
       windowOutput(height, layer.kernel, layer.stride, layer.padding),
       windowOutput(width, layer.kernel, layer.stride, layer.padding),
     ];
-    // PyTorch [N, out, in, k, k] → TensorFlow.js [k, k, in, N*out].
-    const filters = ctx.constant('filters', () =>
-      tf.reshape(tf.transpose(ctx.parameter('weight'), [3, 4, 2, 0, 1]), [layer.kernel, layer.kernel, layer.in, n * layer.out]),
-    );
-    const bias = layer.bias ? ctx.constant('bias', () => rank1(tf, ctx.parameter('bias'))) : undefined;
-    const conv = (input: Tensor, filter: Tensor, b: Tensor | undefined) =>
-      tf.fused.conv2d({
-        x: channelsLast(tf, input),
-        filter: filter as Tensor4D,
-        strides: layer.stride,
-        pad: layer.padding,
-        ...(b ? { bias: b } : {}),
-      });
-    if (x.layout === 'shared') {
+    const sample = [layer.out, outH, outW];
+    const conv = (input: Tensor4D, filter: Tensor, b: Tensor | undefined) =>
+      tf.fused.conv2d({ x: input, filter: filter as Tensor4D, strides: layer.stride, pad: layer.padding, ...(b ? { bias: b } : {}) });
+
+    if (x.layout === 'shared' && ctx.batchedKernels) {
       // A shared input needs no grouping: one convolution with N*out filters.
-      const y = conv(x.t, filters, bias); // [B, H', W', N*out]
-      const split = tf.reshape(y, [-1, sample[1] as number, sample[2] as number, n, layer.out]);
-      return { t: tf.transpose(split, [3, 0, 4, 1, 2]), layout: 'members', sample };
+      // PyTorch [N, out, in, k, k] → TensorFlow.js [k, k, in, N*out].
+      const filters = ctx.constant('filters', () =>
+        tf.reshape(tf.transpose(ctx.parameter('weight'), [3, 4, 2, 0, 1]), [layer.kernel, layer.kernel, layer.in, n * layer.out]),
+      );
+      const bias = layer.bias ? ctx.constant('bias', () => rank1(tf, ctx.parameter('bias'))) : undefined;
+      const y = channelsFirst(tf, conv(channelsLast(tf, x.t), filters, bias)); // [B, N*out, H', W']
+      // Member axis first with 3-D transposes only (higher-rank ones are slow in some backends).
+      const t = tf.reshape(tf.transpose(tf.reshape(y, [-1, n, layer.out * outH * outW]), [1, 0, 2]), [n, -1, ...sample]);
+      return { t, layout: 'members', sample };
     }
-    ctx.note(`conv2d ${layer.name} runs once per member on member inputs: TensorFlow.js has no grouped convolution`);
-    const perMember = ctx.constant('per-member', () => tf.reshape(filters, [layer.kernel, layer.kernel, layer.in, n, layer.out]));
-    const members = tf.unstack(x.t).map((input, m) => {
-      const filter = ctx.constant(`filter-${m}`, () => tf.squeeze(tf.slice(perMember, [0, 0, 0, m, 0], [-1, -1, -1, 1, -1]), [3]));
-      const b = bias ? ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(bias, [m * layer.out], [layer.out]))) : undefined;
-      return channelsFirst(tf, conv(input, filter, b));
+
+    ctx.note(
+      x.layout === 'members'
+        ? `conv2d ${layer.name} runs once per member on member inputs: TensorFlow.js has no grouped convolution`
+        : `conv2d ${layer.name} runs once per member: faster than one convolution with ${n * layer.out} filters on this backend`,
+    );
+    const inputs =
+      x.layout === 'shared' ? new Array<Tensor4D>(n).fill(channelsLast(tf, x.t)) : ctx.split(x.t).map((xm) => channelsLast(tf, xm));
+    const members = inputs.map((input, m) => {
+      const filter = ctx.constant(`filter-${m}`, () =>
+        tf.transpose(tf.squeeze(tf.slice(ctx.parameter('weight'), [m, 0, 0, 0, 0], [1, -1, -1, -1, -1]), [0]), [2, 3, 1, 0]),
+      );
+      const bias = layer.bias ? ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(ctx.parameter('bias'), [m, 0], [1, -1]))) : undefined;
+      return channelsFirst(tf, conv(input, filter, bias));
     });
     return { t: tf.stack(members), layout: 'members', sample };
   },

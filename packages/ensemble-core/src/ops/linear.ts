@@ -80,7 +80,7 @@ export const linear = defineOp<LinearLayer>({
     const sample = [...x.sample.slice(0, -1), layer.out];
     const bias = layer.bias ? ctx.parameter('bias') : undefined;
     let y: Tensor;
-    if (x.layout === 'shared') {
+    if (ctx.batchedKernels && x.layout === 'shared') {
       // Same input for every member: one wide GEMM [rows, in] x [in, N*out].
       const wide = ctx.constant('wide', () => tf.reshape(tf.transpose(ctx.parameter('weight'), [2, 0, 1]), [layer.in, n * layer.out]));
       const rows = tf.fused.matMul({
@@ -89,23 +89,27 @@ export const linear = defineOp<LinearLayer>({
         ...(bias ? { bias: ctx.constant('wide-bias', () => rank1(tf, bias)) } : {}),
       });
       y = tf.transpose(tf.reshape(rows, [-1, n, layer.out]), [1, 0, 2]);
+    } else if (ctx.batchedKernels) {
+      const weights = ctx.constant('weights', () => tf.transpose(ctx.parameter('weight'), [0, 2, 1])); // [N, in, out]
+      y = tf.matMul(tf.reshape(x.t, [n, -1, layer.in]), weights);
+      if (bias) y = tf.add(y, tf.reshape(bias, [n, 1, layer.out]));
     } else {
-      const rows = tf.reshape(x.t, [n, -1, layer.in]);
-      const member = (m: number) => tf.squeeze(tf.slice(ctx.parameter('weight'), [m, 0, 0], [1, -1, -1]), [0]);
-      if (ctx.batchedMatMul) {
-        const weights = ctx.constant('weights', () => tf.transpose(ctx.parameter('weight'), [0, 2, 1])); // [N, in, out]
-        y = tf.matMul(rows, weights);
-        if (bias) y = tf.add(y, tf.reshape(bias, [n, 1, layer.out]));
-      } else {
-        // Where the batched kernel is slow, N 2-D products inside the same pass, on weights
-        // transposed once (the kernels cache their packed form per weight tensor).
-        const products = tf.unstack(rows).map((a, m) => {
-          const b = ctx.constant(`weight-${m}`, () => tf.transpose(member(m)));
-          const memberBias = bias && ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(bias, [m, 0], [1, -1])));
-          return tf.fused.matMul({ a: a as Tensor2D, b: b as Tensor2D, ...(memberBias ? { bias: memberBias } : {}) });
+      // N 2-D products inside the pass, on weights transposed once and kept
+      // (the kernels cache their packed form per weight tensor).
+      if (n > 1) ctx.note(`linear ${layer.name} runs as ${n} 2-D products: faster than one batched or wide product on this backend`);
+      const inputs = x.layout === 'shared' ? new Array<Tensor>(n).fill(x.t) : ctx.split(x.t);
+      const products = inputs.map((a, m) => {
+        const b = ctx.constant(`weight-${m}`, () =>
+          tf.transpose(tf.squeeze(tf.slice(ctx.parameter('weight'), [m, 0, 0], [1, -1, -1]), [0])),
+        );
+        const memberBias = bias && ctx.constant(`bias-${m}`, () => rank1(tf, tf.slice(bias, [m, 0], [1, -1])));
+        return tf.fused.matMul({
+          a: tf.reshape(a, [-1, layer.in]) as Tensor2D,
+          b: b as Tensor2D,
+          ...(memberBias ? { bias: memberBias } : {}),
         });
-        y = tf.stack(products);
-      }
+      });
+      y = tf.stack(products);
     }
     return { t: tf.reshape(y, [n, -1, ...sample]), layout: 'members', sample };
   },

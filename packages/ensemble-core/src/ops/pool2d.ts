@@ -85,7 +85,7 @@ function definePool<Layer extends PoolLayer>(
       const stride = layer.stride ?? layer.kernel;
       const [channels, height, width] = x.sample as [number, number, number];
       const sample = [channels, windowOutput(height, layer.kernel, stride), windowOutput(width, layer.kernel, stride)];
-      // Members fold into the batch axis: pooling is per channel and per sample.
+      // Pooling is per channel and per sample: members and batch fold into one axis.
       const images = channelsLast(tf, tf.reshape(x.t, [-1, channels, height, width]));
       const pooled =
         tfjsOp === 'maxPool' ? tf.maxPool(images, layer.kernel, stride, 'valid') : tf.avgPool(images, layer.kernel, stride, 'valid');

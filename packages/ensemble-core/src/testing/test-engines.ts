@@ -7,4 +7,6 @@ export const testEngines: Record<string, () => EnsembleEngine> = {
   onnx: () => new OnnxEngine({ threads: 2 }),
   'tfjs-wasm': () => new TfjsEngine({ backend: 'wasm' }),
   'tfjs-cpu': () => new TfjsEngine({ backend: 'cpu' }),
+  // the batched-kernel forms that native TensorFlow backends use, on a backend installed here
+  'tfjs-cpu (batched kernels)': () => new TfjsEngine({ backend: 'cpu', batchedKernels: true }),
 };

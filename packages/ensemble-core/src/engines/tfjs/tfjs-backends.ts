@@ -19,8 +19,8 @@ const packages: Record<TfjsBackend, string> = {
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
-/** Backends whose batched matMul is fast; the others get N 2-D products instead. */
-export const BATCHED_MATMUL_BACKENDS: readonly TfjsBackend[] = ['tensorflow-gpu', 'tensorflow'];
+/** Backends whose batched and wide kernels are fast; the others get per-member kernels (see `TfjsLayerContext`). */
+export const BATCHED_KERNEL_BACKENDS: readonly TfjsBackend[] = ['tensorflow-gpu', 'tensorflow'];
 
 const require = createRequire(import.meta.url);
 

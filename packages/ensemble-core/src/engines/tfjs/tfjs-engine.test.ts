@@ -58,7 +58,15 @@ describe('TfjsEngine', () => {
     expect(compiled.notes).toEqual([
       'conv2d conv1 runs once per member on member inputs: TensorFlow.js has no grouped convolution',
       'conv2d conv2 runs once per member on member inputs: TensorFlow.js has no grouped convolution',
+      'linear fc runs as 2 2-D products: faster than one batched or wide product on this backend',
     ]);
+    await compiled.dispose();
+    const batched = new TfjsEngine({ backend: 'cpu', batchedKernels: true });
+    const shared = await batched.compile(stackFloat32Members(architecture, randomMembers(architecture, 5)));
+    await shared.run(randomInput([3, 1, 8, 8], 1), { mode: 'shared' });
+    // with batched kernels, only the second convolution (on member inputs) runs per member
+    expect(shared.notes).toEqual(['conv2d conv2 runs once per member on member inputs: TensorFlow.js has no grouped convolution']);
+    await batched.dispose();
     await engine.dispose();
   });
 });

@@ -12,15 +12,23 @@ import type { CompiledEnsemble, EngineOptions, EnsembleEngine, RunOptions } from
 import { compactView, EngineThread } from '../engine-thread.js';
 import { isTfjsBackend, type TfjsBackend, tfjsBackends } from './tfjs-backends.js';
 
+export interface TfjsEngineOptions extends EngineOptions {
+  /**
+   * Batched and wide kernels (one per layer) or per-member kernels inside the
+   * pass. @defaultValue batched on native TensorFlow, per-member on wasm and cpu
+   */
+  readonly batchedKernels?: boolean;
+}
+
 export class TfjsEngine implements EnsembleEngine {
   readonly name = 'tfjs';
-  readonly requestedBackend: TfjsBackend | 'auto';
+  private readonly options: { backend: TfjsBackend | 'auto'; batchedKernels: boolean | undefined };
   private thread: EngineThread | undefined;
 
-  constructor(options: EngineOptions = {}) {
-    const { backend } = { backend: 'auto', ...options };
+  constructor(options: TfjsEngineOptions = {}) {
+    const { backend, batchedKernels } = { backend: 'auto', ...options };
     if (!isTfjsBackend(backend)) throw new RangeError(`unknown TensorFlow.js backend ${backend}; one of auto, ${tfjsBackends.join(', ')}`);
-    this.requestedBackend = backend;
+    this.options = { backend, batchedKernels };
   }
 
   /** The backend in use (starts the engine's thread). */
@@ -46,7 +54,7 @@ export class TfjsEngine implements EnsembleEngine {
   }
 
   private start(): EngineThread {
-    this.thread ??= new EngineThread('TensorFlow.js', new URL('./tfjs-worker.js', import.meta.url), { backend: this.requestedBackend });
+    this.thread ??= new EngineThread('TensorFlow.js', new URL('./tfjs-worker.js', import.meta.url), this.options);
     return this.thread;
   }
 }

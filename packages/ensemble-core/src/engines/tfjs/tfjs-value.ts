@@ -21,10 +21,14 @@ export interface TfjsLayerContext {
   readonly tf: Tf;
   readonly members: number;
   /**
-   * True where the backend's batched `matMul` is fast (TensorFlow native);
-   * false where N two-dimensional products beat one batched product (wasm, cpu).
+   * True where the backend's batched and wide kernels are fast (native
+   * TensorFlow). False on wasm and cpu, where N two-dimensional products and
+   * N small convolutions beat one batched or wide kernel: there each member's
+   * product runs as its own kernel call inside the same pass.
    */
-  readonly batchedMatMul: boolean;
+  readonly batchedKernels: boolean;
+  /** The members of a `[N, ...]` tensor as N tensors, by the fastest means the backend has. */
+  split(x: tfjs.Tensor): tfjs.Tensor[];
   /** Stacked parameter `<layer>.<suffix>`, `[N, ...perMemberShape]`. */
   parameter(suffix: string): tfjs.Tensor;
   /** A tensor derived from the parameters once, at the first pass, and kept (e.g. transposed weights). */

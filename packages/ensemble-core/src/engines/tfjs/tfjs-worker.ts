@@ -7,13 +7,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
-import { BATCHED_MATMUL_BACKENDS, loadTfjs, type TfjsBackend } from './tfjs-backends.js';
+import { BATCHED_KERNEL_BACKENDS, loadTfjs, type TfjsBackend } from './tfjs-backends.js';
 import { TfjsProgram } from './tfjs-program.js';
 
 const port = parentPort;
 if (!port) throw new Error('tfjs-worker runs as a worker thread');
 
-const loading = loadTfjs((workerData as { backend: TfjsBackend | 'auto' }).backend);
+const options = workerData as { backend: TfjsBackend | 'auto'; batchedKernels: boolean | undefined };
+const loading = loadTfjs(options.backend);
 const programs = new Map<number, TfjsProgram>();
 let nextProgram = 1;
 
@@ -24,7 +25,7 @@ async function handle(message: Record<string, unknown>): Promise<{ reply: Record
       return { reply: { backend } };
     case 'compile': {
       const program = new TfjsProgram(tf, message.ensemble as StackedEnsemble, {
-        batchedMatMul: BATCHED_MATMUL_BACKENDS.includes(backend),
+        batchedKernels: options.batchedKernels ?? BATCHED_KERNEL_BACKENDS.includes(backend),
       });
       const id = nextProgram++;
       programs.set(id, program);
