@@ -57,7 +57,8 @@ describe('ensemble bench', () => {
   it('prints a table with the roofline in the header and a speedup line per pair', async () => {
     const result = await ensemble('bench', '--config', 'seed', '--engine', 'onnx', '--runs', '50', '--threads', '1');
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toMatch(/roofline: ONNX Runtime sgemm 1024x1024x1024 at 1 thread: [\d.]+ GFLOP\/s/);
+    expect(result.stdout).toMatch(/roofline at the start: ONNX Runtime sgemm 1024x1024x1024 at 1 thread: [\d.]+ GFLOP\/s/);
+    expect(result.stdout).toMatch(/roofline before onnx seed: ONNX Runtime sgemm/);
     expect(result.stdout.match(/^seed {2,}64 {2}onnx\/cpu/gm)).toHaveLength(4);
     expect(result.stdout.match(/vectorized vs loop: [\d.]+x/g)).toHaveLength(2);
   });

@@ -47,6 +47,8 @@ const columns = [
   { title: 'samples/s', width: 11, right: true },
   { title: 'GFLOP/s', width: 8, right: true },
   { title: '% roofline', width: 10, right: true },
+  { title: 'compute ms', width: 10, right: true },
+  { title: '% roofline', width: 10, right: true },
 ] as const;
 
 function cells(values: readonly string[]): string {
@@ -55,13 +57,20 @@ function cells(values: readonly string[]): string {
     .join('  ');
 }
 
+/** The GEMM roofline as measured `when` (it is measured again before every config). */
+export function rooflineLine(machine: BenchMachine, when: string): string {
+  const { roofline, rooflineSize: n, threads } = machine;
+  return (
+    `roofline ${when}: ONNX Runtime sgemm ${n}x${n}x${n} at ${threads} thread${threads === 1 ? '' : 's'}: ` +
+    `${roofline.gflops.toFixed(1)} GFLOP/s (median ${roofline.medianMs.toFixed(2)} ms)`
+  );
+}
+
 export function tableHeader(machine: BenchMachine): string[] {
-  const { roofline, rooflineSize: n } = machine;
   return [
     `ensemble bench, ${machine.date.toISOString()}`,
     `cpu ${machine.cpu}, ${machine.threads} thread${machine.threads === 1 ? '' : 's'}, Node ${process.version}`,
-    `roofline: ONNX Runtime sgemm ${n}x${n}x${n} at ${machine.threads} thread${machine.threads === 1 ? '' : 's'}: ` +
-      `${roofline.gflops.toFixed(1)} GFLOP/s (median ${roofline.medianMs.toFixed(2)} ms)`,
+    rooflineLine(machine, 'at the start'),
     `each case: ${machine.warmUpRuns} warm-up runs, then ${machine.runs} timed, loop and vectorized runs interleaved; samples/s counts member-samples (members x batch); ` +
       'GFLOP/s = 2 x multiply-adds / median',
     '',
@@ -81,10 +90,11 @@ export function tableRow(c: BenchCase): string {
     Math.round(c.samplesPerSecond).toLocaleString('en-US'),
     c.gflops.toFixed(1),
     `${((100 * c.gflops) / c.rooflineGflops).toFixed(1)}%`,
+    milliseconds(c.computeMedianMs),
+    `${((100 * c.computeGflops) / c.rooflineGflops).toFixed(1)}%`,
   ]);
 }
 
-/** The line under a loop/vectorized pair: loop median over vectorized median. */
 /**
  * The loop-to-vectorized ratio of medians, with the interquartile range of the
  * interleaved per-pair ratios: vectorized is called SLOWER only when even the
@@ -124,6 +134,8 @@ export function jsonLine(c: BenchCase): string {
     p90Ms: c.p90Ms,
     samplesPerSecond: c.samplesPerSecond,
     gflops: c.gflops,
+    computeMedianMs: c.computeMedianMs,
+    computeGflops: c.computeGflops,
     rooflineGflops: c.rooflineGflops,
     peakRssMb: c.peakRssMb,
     notes: c.notes,

@@ -21,6 +21,9 @@ export interface CaseTiming {
   readonly peakRssMb: number;
   /** Each run's time, in the order run (for paired comparisons between strategies). */
   readonly timesMs: readonly number[];
+  /** Median of the time spent computing on the engine's thread (`CompiledEnsemble.lastComputeMs`), and its GFLOP/s. */
+  readonly computeMedianMs: number;
+  readonly computeGflops: number;
 }
 
 /**
@@ -49,12 +52,14 @@ export async function measureStrategies(
   const { mode, strategies, runs, warmUpRuns } = { warmUpRuns: 3, ...options };
   for (const strategy of strategies) for (let i = 0; i < warmUpRuns; i++) await compiled.run(input, { mode, strategy });
   const times = new Map<Strategy, number[]>(strategies.map((strategy) => [strategy, []]));
+  const computeTimes = new Map<Strategy, number[]>(strategies.map((strategy) => [strategy, []]));
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? strategies : [...strategies].reverse();
     for (const strategy of order) {
       const started = performance.now();
       await compiled.run(input, { mode, strategy });
       times.get(strategy)?.push(performance.now() - started);
+      computeTimes.get(strategy)?.push(compiled.lastComputeMs ?? Number.NaN);
     }
   }
   const { members } = compiled.architecture.manifest;
@@ -65,12 +70,19 @@ export async function measureStrategies(
     [...times].map(([strategy, timesMs]) => {
       const samples = [...timesMs].sort((a, b) => a - b);
       const medianMs = percentile(samples, 0.5);
+      const computeMedianMs = percentile(
+        [...(computeTimes.get(strategy) ?? [])].sort((a, b) => a - b),
+        0.5,
+      );
+      const flops = 2 * compiled.architecture.multiplyAddsPerSample * memberSamples;
       const timing: CaseTiming = {
         runs,
         medianMs,
         p90Ms: percentile(samples, 0.9),
         samplesPerSecond: memberSamples / (medianMs / 1e3),
-        gflops: (2 * compiled.architecture.multiplyAddsPerSample * memberSamples) / (medianMs * 1e6),
+        gflops: flops / (medianMs * 1e6),
+        computeMedianMs,
+        computeGflops: flops / (computeMedianMs * 1e6),
         peakRssMb,
         timesMs,
       };

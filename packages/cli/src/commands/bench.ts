@@ -4,6 +4,7 @@
  * input modes, set against the machine's GEMM roofline measured in the same
  * run. It prints figures; it asserts nothing.
  */
+
 import { availableParallelism, cpus } from 'node:os';
 import {
   availableTfjsBackends,
@@ -22,13 +23,23 @@ import {
   type TfjsBackend,
   tfjsBackends,
 } from '@ensembles/core';
-import { type BenchCase, type BenchMachine, jsonLine, notesLine, speedupLine, tableHeader, tableRow } from '../bench/bench-report.js';
+import {
+  type BenchCase,
+  type BenchMachine,
+  jsonLine,
+  notesLine,
+  rooflineLine,
+  speedupLine,
+  tableHeader,
+  tableRow,
+} from '../bench/bench-report.js';
 import { type BenchConfig, benchConfigNames, benchConfigs } from '../bench/configs.js';
 import { type CaseTiming, measureStrategies } from '../bench/measure-case.js';
 import { UsageError } from '../usage-error.js';
 import type { Command, CommandIO } from './command.js';
 
-const WARM_UP_RUNS = 3;
+/** Warm-up runs per strategy: enough for an engine to settle (TensorFlow.js on wasm and cpu times two schedules over its first 10 vectorized calls). */
+const WARM_UP_RUNS = 10;
 const ROOFLINE_SIZE = 1024;
 /** The loop first, so that the speedup line follows the pair. */
 const benchStrategies: readonly Strategy[] = ['loop', 'vectorized'];
@@ -93,7 +104,11 @@ export const benchCommand: Command = {
           const architecture = parseManifest(config.manifest);
           const compiled = await engine.compile(stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED)));
           try {
-            await benchConfig({ io, json, machine, target, config, compiled });
+            // The roofline again, right before these cases: this machine's GEMM rate drifts by
+            // tens of percent over a run, so each config is set against the rate of its moment.
+            const roofline = await measureSgemmGflops({ threads, size: ROOFLINE_SIZE });
+            if (!json) io.log(rooflineLine({ ...machine, roofline }, `before ${target.name} ${config.name}`));
+            await benchConfig({ io, json, machine: { ...machine, roofline }, target, config, compiled });
           } finally {
             await compiled.dispose();
           }

@@ -41,6 +41,12 @@ export interface CompiledEnsemble {
   readonly backend: string;
   /** Where the engine departs from one vectorized pass (e.g. a layer it runs per member), for reports. */
   readonly notes: readonly string[];
+  /**
+   * Milliseconds the most recent run spent computing on the engine's thread,
+   * without the hand-over between threads (for reports: the rest of a run's
+   * time is the price of keeping the caller's event loop free).
+   */
+  readonly lastComputeMs: number | undefined;
   /** Member outputs `[N, B, ...out]` for a `[B, ...in]` (shared) or `[N, B, ...in]` (per-member) input. */
   run(input: Tensor, options: RunOptions): Promise<Tensor>;
   dispose(): Promise<void>;

@@ -53,6 +53,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   readonly notes: readonly string[] = [];
   private readonly sessions = new Map<SessionKey, Promise<number[]>>();
   private disposed = false;
+  lastComputeMs: number | undefined;
 
   constructor(
     private readonly thread: OnnxThread,
@@ -75,19 +76,25 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     const n = this.architecture.manifest.members;
     const outputShape = [n, batch, ...this.architecture.outputShape];
     if (strategy === 'vectorized') {
-      const outputs = await this.thread.run(sessions[0] as number, { [INPUT_NAME]: { dims: input.shape, data: input.data } });
+      const { outputs, runMs } = await this.thread.timedRun(sessions[0] as number, {
+        [INPUT_NAME]: { dims: input.shape, data: input.data },
+      });
+      this.lastComputeMs = runMs;
       return { shape: outputShape, data: (outputs[OUTPUT_NAME] as { data: Float32Array }).data };
     }
     const data = new Float32Array(outputShape.reduce((a, b) => a * b, 1));
     const memberInput = input.data.length / n;
+    let computeMs = 0;
     for (const [m, session] of sessions.entries()) {
       const feed =
         options.mode === 'shared'
           ? { dims: input.shape, data: input.data }
           : { dims: [1, ...input.shape.slice(1)], data: input.data.subarray(m * memberInput, (m + 1) * memberInput) };
-      const outputs = await this.thread.run(session, { [INPUT_NAME]: feed });
+      const { outputs, runMs } = await this.thread.timedRun(session, { [INPUT_NAME]: feed });
+      computeMs += runMs;
       data.set((outputs[OUTPUT_NAME] as { data: Float32Array }).data, (m * data.length) / n);
     }
+    this.lastComputeMs = computeMs;
     return { shape: outputShape, data };
   }
 

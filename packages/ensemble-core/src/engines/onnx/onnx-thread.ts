@@ -21,11 +21,7 @@ export class OnnxThread {
     return reply.session as number;
   }
 
-  async run(session: number, feeds: Record<string, FeedTensor>): Promise<Record<string, FeedTensor>> {
-    return (await this.timedRun(session, feeds)).outputs;
-  }
-
-  /** Like `run`, with the time ONNX Runtime spent in the run itself (no messages, no copies). */
+  /** Runs a session; `runMs` is the time ONNX Runtime spent in the run itself (no messages, no copies). */
   async timedRun(session: number, feeds: Record<string, FeedTensor>): Promise<{ outputs: Record<string, FeedTensor>; runMs: number }> {
     const compact = Object.fromEntries(
       Object.entries(feeds).map(([name, feed]) => [name, { dims: feed.dims, data: compactView(feed.data) }]),

@@ -63,6 +63,7 @@ class TfjsCompiledEnsemble implements CompiledEnsemble {
   readonly architecture: StackedEnsemble['architecture'];
   readonly notes: string[] = [];
   private disposed = false;
+  lastComputeMs: number | undefined;
 
   constructor(
     private readonly thread: EngineThread,
@@ -84,6 +85,7 @@ class TfjsCompiledEnsemble implements CompiledEnsemble {
       strategy: options.strategy ?? 'vectorized',
     });
     for (const note of reply.notes as string[]) if (!this.notes.includes(note)) this.notes.push(note);
+    this.lastComputeMs = reply.computeMs as number;
     return { shape: [this.architecture.manifest.members, batch, ...this.architecture.outputShape], data: reply.data as Float32Array };
   }
 

@@ -13,7 +13,9 @@ import { type Tf, type TfjsLayerContext, type TfjsValue, toMembersValue } from '
 
 type Schedule = 'layer by layer' | 'member by member';
 /** Timed calls per schedule before choosing (the first of each is a warm-up). */
-export const SCHEDULE_TRIALS = 4;
+export const SCHEDULE_TRIALS = 5;
+/** How much faster layer by layer must measure to be chosen over the loop's own order. */
+const LAYER_BY_LAYER_MARGIN = 0.95;
 
 export interface TfjsProgramOptions {
   /** Whether the backend's batched kernels beat N per-member kernels (see `TfjsLayerContext`). */
@@ -51,8 +53,9 @@ export class TfjsProgram {
    * elementwise op for all members, which pays at small batches) or member by
    * member (each member's activations stay in cache, which pays when they are
    * large). The first calls for each input mode and shape time both (the first
-   * of each is a warm-up) and keep the faster, so vectorized is never slower
-   * than the loop; both orders give the same numbers.
+   * of each is a warm-up) and keep layer by layer only where it is clearly
+   * faster, so vectorized is never slower than the loop; both orders give the
+   * same numbers.
    */
   private scheduled(input: Tensor, mode: InputMode): Float32Array {
     const key = `${mode}:${input.shape.join('x')}`;
@@ -69,7 +72,12 @@ export class TfjsProgram {
       return output;
     }
     const typical = (times: number[]) => times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)] as number;
-    const choice = typical(trials['member by member']) < typical(trials['layer by layer']) ? 'member by member' : 'layer by layer';
+    // Member by member is the loop's order, so it can only tie with the loop: keep it unless
+    // layer by layer is clearly faster, not just luckier in a few noisy timings.
+    const choice =
+      typical(trials['layer by layer']) < LAYER_BY_LAYER_MARGIN * typical(trials['member by member'])
+        ? 'layer by layer'
+        : 'member by member';
     this.schedules.set(key, choice);
     if (choice === 'member by member') {
       this.notes.add(

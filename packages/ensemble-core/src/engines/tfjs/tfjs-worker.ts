@@ -34,8 +34,10 @@ async function handle(message: Record<string, unknown>): Promise<{ reply: Record
     case 'run': {
       const program = programs.get(message.program as number);
       if (!program) throw new Error(`no compiled ensemble ${String(message.program)}`);
+      const started = performance.now();
       const data = program.run(message.input as never, message.mode as never, message.strategy as never);
-      return { reply: { data, notes: [...program.notes] }, transfer: [data.buffer as ArrayBuffer] };
+      const computeMs = performance.now() - started;
+      return { reply: { data, notes: [...program.notes], computeMs }, transfer: [data.buffer as ArrayBuffer] };
     }
     case 'release':
       programs.get(message.program as number)?.dispose();
