@@ -101,13 +101,14 @@ export const benchCommand: Command = {
       const engine = createEngine(target.engine, target.backend ? { threads, backend: target.backend } : { threads });
       try {
         for (const config of configs) {
+          // The roofline again, right before these cases (and before compiling, which leaves
+          // work behind): this machine's GEMM rate drifts by tens of percent over a run, so each
+          // config is set against the rate of its moment.
+          const roofline = await measureSgemmGflops({ threads, size: ROOFLINE_SIZE });
+          if (!json) io.log(rooflineLine({ ...machine, roofline }, `before ${target.name} ${config.name}`));
           const architecture = parseManifest(config.manifest);
           const compiled = await engine.compile(stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED)));
           try {
-            // The roofline again, right before these cases: this machine's GEMM rate drifts by
-            // tens of percent over a run, so each config is set against the rate of its moment.
-            const roofline = await measureSgemmGflops({ threads, size: ROOFLINE_SIZE });
-            if (!json) io.log(rooflineLine({ ...machine, roofline }, `before ${target.name} ${config.name}`));
             await benchConfig({ io, json, machine: { ...machine, roofline }, target, config, compiled });
           } finally {
             await compiled.dispose();

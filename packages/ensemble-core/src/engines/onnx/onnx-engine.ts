@@ -72,7 +72,8 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     if (this.disposed) throw new EngineError(`ensemble ${this.architecture.manifest.name} was disposed`);
     const batch = checkInput(this.architecture, input, options.mode);
     const strategy = options.strategy ?? 'vectorized';
-    const sessions = await this.sessionsFor(`${strategy}:${options.mode}`);
+    // One set of single-member sessions serves both modes: a member's own minibatch is its shared input.
+    const sessions = await this.sessionsFor(strategy === 'loop' ? 'loop:shared' : `vectorized:${options.mode}`);
     const n = this.architecture.manifest.members;
     const outputShape = [n, batch, ...this.architecture.outputShape];
     if (strategy === 'vectorized') {
@@ -89,7 +90,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
       const feed =
         options.mode === 'shared'
           ? { dims: input.shape, data: input.data }
-          : { dims: [1, ...input.shape.slice(1)], data: input.data.subarray(m * memberInput, (m + 1) * memberInput) };
+          : { dims: input.shape.slice(1), data: input.data.subarray(m * memberInput, (m + 1) * memberInput) };
       const { outputs, runMs } = await this.thread.timedRun(session, { [INPUT_NAME]: feed });
       computeMs += runMs;
       data.set((outputs[OUTPUT_NAME] as { data: Float32Array }).data, (m * data.length) / n);
