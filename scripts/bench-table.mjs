@@ -2,14 +2,20 @@
 // one row per config, batch, engine and mode, loop against vectorized.
 import { readFileSync } from 'node:fs';
 
-const cases = readFileSync(0, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const cases = readFileSync(0, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => JSON.parse(line))
+  .filter((line) => line.strategy !== undefined); // cases, not the kernel timings
 const pairs = new Map();
 for (const c of cases) {
   const key = [c.target, c.config, c.batch, c.mode].join('|');
   pairs.set(key, { ...pairs.get(key), [c.strategy]: c });
 }
 const percent = (gflops, roofline) => `${Math.round((100 * gflops) / roofline)}%`;
-console.log('| config | batch | engine | mode | loop ms | vectorized ms | speedup | vectorized GFLOP/s | % of roofline: end to end / compute |');
+console.log(
+  '| config | batch | engine | mode | loop ms | vectorized ms | speedup | vectorized GFLOP/s | % of roofline: end to end / compute |',
+);
 console.log('|---|--:|---|---|--:|--:|--:|--:|--:|');
 for (const { loop, vectorized: v } of pairs.values()) {
   console.log(

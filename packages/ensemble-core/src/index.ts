@@ -11,6 +11,7 @@ export { inputModes, strategies } from './engines/engine.js';
 export { OnnxEngine } from './engines/onnx/onnx-engine.js';
 export { measureSgemmGflops, type SgemmMeasurement, type SgemmOptions } from './engines/onnx/sgemm-roofline.js';
 export { referenceForward } from './engines/reference/reference-forward.js';
+export { type KernelComparison, probeTfjsKernels } from './engines/tfjs/kernel-probe.js';
 export { availableTfjsBackends, type TfjsBackend, tfjsBackends } from './engines/tfjs/tfjs-backends.js';
 export { TfjsEngine } from './engines/tfjs/tfjs-engine.js';
 export * from './errors/ensemble-error.js';

@@ -4,7 +4,7 @@
  * after each pair) or one JSON object per case per line.
  */
 
-import type { InputMode, SgemmMeasurement, Strategy } from '@ensembles/core';
+import type { InputMode, KernelComparison, SgemmMeasurement, Strategy } from '@ensembles/core';
 import type { CaseTiming } from './measure-case.js';
 import { pairedSpeedup } from './measure-case.js';
 
@@ -112,6 +112,15 @@ export function speedupLine(loop: BenchCase, vectorized: BenchCase): string {
         : '';
   const indent = columns.slice(0, 4).reduce((width, column) => width + column.width + 2, 0);
   return `${' '.repeat(indent)}vectorized vs loop: ${speedup.toFixed(2)}x (paired runs ${band.low.toFixed(2)}-${band.high.toFixed(2)}x)${verdict}`;
+}
+
+/** The backend's kernel choices, timed: why the engine runs per-member kernels where it does. */
+export function kernelLines(target: string, comparisons: readonly KernelComparison[]): string[] {
+  return comparisons.map(({ work, oneKernel, perMember }) => {
+    const ratio = oneKernel.medianMs / perMember.medianMs;
+    const verdict = ratio >= 1 ? `${perMember.name} ${ratio.toFixed(2)}x faster` : `${oneKernel.name} ${(1 / ratio).toFixed(2)}x faster`;
+    return `kernels (${target}): ${work}: ${oneKernel.name} ${milliseconds(oneKernel.medianMs)} ms, ${perMember.name} ${milliseconds(perMember.medianMs)} ms (${verdict})`;
+  });
 }
 
 export function notesLine(target: string, config: string, notes: readonly string[]): string {

@@ -16,6 +16,7 @@ import {
   inputModes,
   measureSgemmGflops,
   parseManifest,
+  probeTfjsKernels,
   randomInput,
   randomMembers,
   type Strategy,
@@ -27,6 +28,7 @@ import {
   type BenchCase,
   type BenchMachine,
   jsonLine,
+  kernelLines,
   notesLine,
   rooflineLine,
   speedupLine,
@@ -64,7 +66,8 @@ export const benchCommand: Command = {
     "                 for 50 runs of wide within the default run's 3 minutes.",
     "  --threads N    threads per forward pass and for the roofline (default: the machine's available parallelism)",
     `  --runs N       timed runs per case, after ${WARM_UP_RUNS} warm-up runs (default 50)`,
-    '  --json         one JSON object per case per line (rooflineGflops in each)',
+    '  --json         one JSON object per case per line (rooflineGflops in each), and for',
+    '                 TensorFlow.js targets their kernel timings ("kind": "kernels")',
     'Repeat --config and --engine, or separate names with commas.',
   ].join('\n'),
   options: {
@@ -100,6 +103,11 @@ export const benchCommand: Command = {
     for (const target of targets) {
       const engine = createEngine(target.engine, target.backend ? { threads, backend: target.backend } : { threads });
       try {
+        if (target.backend) {
+          const kernels = await probeTfjsKernels(target.backend);
+          if (json) for (const k of kernels) io.log(JSON.stringify({ kind: 'kernels', target: target.name, ...k }));
+          else for (const line of kernelLines(target.name, kernels)) io.log(line);
+        }
         for (const config of configs) {
           // The roofline again, right before these cases (and before compiling, which leaves
           // work behind): this machine's GEMM rate drifts by tens of percent over a run, so each
