@@ -2,21 +2,8 @@
  * `ensemble bench` end to end, as a user runs it: the JSON lines' fields and
  * case count, and the usage errors. Timings are printed, never asserted.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const bin = new URL('../bin/ensemble.js', import.meta.url).pathname;
-
-async function ensemble(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-}
+import { ensemble } from './testing/run-ensemble.js';
 
 describe('ensemble bench', () => {
   it('prints one JSON line per case: batch x strategy x mode, with the roofline in each', async () => {

@@ -3,11 +3,9 @@
  * files are stacked, inspected and predicted in both input modes and every
  * combine mode, and compared with the float64 reference.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   combineMembers,
   float32Tensor,
@@ -22,21 +20,11 @@ import {
   writeSafetensors,
 } from '@ensembles/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensemble } from './testing/run-ensemble.js';
 
-const bin = new URL('../bin/ensemble.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ensemble-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string) => join(dir, name);
-
-async function ensemble(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-}
 
 const manifest = {
   name: 'small-cnn',
