@@ -29,8 +29,12 @@ describe('TfjsEngine', () => {
     }
   });
 
-  it.each(['wasm', 'cpu'])('leaves no tensors behind across many runs on %s', async (backend) => {
-    const engine = new TfjsEngine({ backend });
+  it.each([
+    ['wasm', false],
+    ['cpu', false],
+    ['cpu', true],
+  ])('leaves no tensors behind across many runs on %s (batched kernels: %s)', async (backend, batchedKernels) => {
+    const engine = new TfjsEngine({ backend, batchedKernels });
     const architecture = parseManifest({ ...testModels.cnn, members: 3 });
     const compiled = await engine.compile(stackFloat32Members(architecture, randomMembers(architecture, 5)));
     const shared = randomInput([4, 1, 8, 8], 1);
