@@ -1,0 +1,15 @@
+/**
+ * @ensembles/jobs: the contract between the API and the workers, in one
+ * place so that they cannot drift.
+ */
+
+export {
+  type PredictionJobData,
+  type PredictionJobResult,
+  type PredictionOptions,
+  predictionJobDataSchema,
+  predictionJobResultSchema,
+  predictionOptionsSchema,
+} from './prediction-job.js';
+export { PREDICTION_QUEUE } from './queues.js';
+export { type RedisKeys, redisKeys } from './redis-keys.js';

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { predictionJobDataSchema, predictionOptionsSchema } from './prediction-job.js';
+
+describe('prediction job schemas', () => {
+  it('fills the defaults a caller leaves out', () => {
+    expect(predictionOptionsSchema.parse({})).toEqual({ mode: 'shared', combine: 'none', uncertainty: false });
+  });
+
+  it('names each bad field by path', () => {
+    const result = predictionJobDataSchema.safeParse({
+      tenant: '',
+      ensemble: 'mnist',
+      version: 'abc',
+      options: { mode: 'sideways', combine: 'mean' },
+      inputShape: [0, 784],
+      submittedAt: 1,
+    });
+    expect(result.success).toBe(false);
+    const paths = result.error?.issues.map((issue) => issue.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['tenant', 'version', 'options.mode', 'inputShape.0']));
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * A prediction job as it travels: the options a caller chooses, the payload
+ * the API puts on the queue (the input tensor itself waits in Redis, as
+ * binary), and the summary the worker returns (the output tensors wait in
+ * Redis too). Both sides parse with these schemas; nothing is typed twice.
+ */
+import { combineModes, inputModes } from '@ensembles/core';
+import { z } from 'zod';
+
+/** What a caller chooses for one prediction. */
+export const predictionOptionsSchema = z
+  .object({
+    /** `shared`: input `[B, ...]` for every member; `per-member`: `[N, B, ...]`. */
+    mode: z.enum(inputModes).default('shared'),
+    combine: z.enum(combineModes).default('none'),
+    /** Member weights for `combine: "weighted"`, one per member. */
+    weights: z.array(z.number().finite().nonnegative()).max(65_536).optional(),
+    /** Add predictive entropy, mutual information and disagreement (classifiers). */
+    uncertainty: z.boolean().default(false),
+    /** BullMQ priority: 1 is the highest; none is ahead of all prioritized jobs. */
+    priority: z.number().int().min(1).max(2_097_152).optional(),
+  })
+  .strict();
+export type PredictionOptions = z.infer<typeof predictionOptionsSchema>;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');
+const shape = z.array(z.number().int().positive()).min(1).max(16);
+
+/** The payload of a job on the prediction queue. */
+export const predictionJobDataSchema = z
+  .object({
+    tenant: z.string().min(1),
+    ensemble: z.string().min(1),
+    version: sha256,
+    options: predictionOptionsSchema,
+    /** Shape of the input tensor stored under `redisKeys().jobInput(jobId)`. */
+    inputShape: shape,
+    submittedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PredictionJobData = z.infer<typeof predictionJobDataSchema>;
+
+/** What a worker returns for a job; the tensors are under `redisKeys().jobResult(jobId)`. */
+export const predictionJobResultSchema = z
+  .object({
+    version: sha256,
+    /** Names and shapes of the tensors stored with the result (`members`, `combined`, ...). */
+    tensors: z.record(z.string(), z.array(z.number().int().nonnegative()).max(16)),
+    /** Milliseconds of the forward pass this job ran in, and how many jobs and rows shared it. */
+    computeMs: z.number().nonnegative(),
+    batchJobs: z.number().int().positive(),
+    batchRows: z.number().int().positive(),
+    completedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PredictionJobResult = z.infer<typeof predictionJobResultSchema>;

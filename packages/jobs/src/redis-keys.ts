@@ -1,0 +1,26 @@
+/**
+ * The one place that lays out the system's keys in Redis (besides BullMQ's
+ * own, under the queue prefix). Every key starts with a prefix, so that
+ * several deployments, or tests, can share one Redis.
+ *
+ * - `{p}:version:{version}`: an immutable ensemble version (hash: manifest, sizes, chunk count)
+ * - `{p}:weights:{version}:{i}`: chunk i of its stacked safetensors bytes
+ * - `{p}:tenant:{t}:ensembles`: the names a tenant has (set)
+ * - `{p}:tenant:{t}:ensemble:{name}`: a name's latest version and history (hash)
+ * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes)
+ */
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** @defaultValue prefix `ens` */
+export function redisKeys(prefix = 'ens') {
+  return {
+    prefix,
+    version: (version: string) => `${prefix}:version:${version}`,
+    weightsChunk: (version: string, index: number) => `${prefix}:weights:${version}:${index}`,
+    tenantEnsembles: (tenant: string) => `${prefix}:tenant:${tenant}:ensembles`,
+    ensembleName: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}`,
+    jobInput: (jobId: string) => `${prefix}:job:${jobId}:input`,
+    jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
+  };
+}
