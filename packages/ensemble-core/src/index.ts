@@ -5,6 +5,7 @@
 
 export type { ClassIndices, CombinedOutput, CombineMode, CombineOptions, EnsembleUncertainty } from './combine/index.js';
 export { combineMembers, combineModes, ensembleUncertainty } from './combine/index.js';
+export { checkInput } from './engines/check-input.js';
 export { createEngine, DEFAULT_ENGINE, type EngineName, engineNames, isEngineName } from './engines/create-engine.js';
 export type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, RunOptions, Strategy } from './engines/engine.js';
 export { inputModes, strategies } from './engines/engine.js';

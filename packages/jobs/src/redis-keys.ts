@@ -3,10 +3,16 @@
  * own, under the queue prefix). Every key starts with a prefix, so that
  * several deployments, or tests, can share one Redis.
  *
- * - `{p}:version:{version}`: an immutable ensemble version (hash: manifest, sizes, chunk count)
- * - `{p}:weights:{version}:{i}`: chunk i of its stacked safetensors bytes
+ * - `{p}:version:{version}`: an immutable ensemble version, `version` being
+ *   the SHA-256 hex of its content (hash: manifest JSON, members, parameters,
+ *   bytes, chunk count and size, createdAt); shared by every tenant and name
+ *   that registered the same content
+ * - `{p}:weights:{version}:{i}`: chunk i of its stacked safetensors bytes (binary)
  * - `{p}:tenant:{t}:ensembles`: the names a tenant has (set)
- * - `{p}:tenant:{t}:ensemble:{name}`: a name's latest version and history (hash)
+ * - `{p}:tenant:{t}:ensemble:{name}`: a name's record (hash: latest version, updatedAt)
+ * - `{p}:tenant:{t}:ensemble:{name}:history`: the versions the name has pointed
+ *   at, newest first, each once (list). Names cannot contain `:`, so this key
+ *   never collides with another name's record.
  * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes)
  */
 
@@ -20,6 +26,7 @@ export function redisKeys(prefix = 'ens') {
     weightsChunk: (version: string, index: number) => `${prefix}:weights:${version}:${index}`,
     tenantEnsembles: (tenant: string) => `${prefix}:tenant:${tenant}:ensembles`,
     ensembleName: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}`,
+    ensembleHistory: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}:history`,
     jobInput: (jobId: string) => `${prefix}:job:${jobId}:input`,
     jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
   };

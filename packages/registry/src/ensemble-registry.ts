@@ -1,0 +1,371 @@
+/**
+ * The ensemble registry, in Redis. An ensemble version (manifest + stacked
+ * weights) is immutable and named by the SHA-256 of its content, so it is
+ * stored once however many tenants or names register it. A tenant's name
+ * points at its latest version and remembers the older ones, which stay
+ * addressable as `name@version`. The key layout is `redisKeys()`'s, in
+ * `@ensembles/jobs`.
+ */
+import {
+  checkParameters,
+  type EnsembleArchitecture,
+  type Manifest,
+  ParametersError,
+  parseManifest,
+  readSafetensors,
+  sizeOf,
+  stackMembers,
+  writeSafetensors,
+} from '@ensembles/core';
+import { type RedisKeys, redisKeys } from '@ensembles/jobs';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { canonicalJson } from './canonical-json.js';
+import { checkName, checkTenant, checkVersion, parseReference } from './ensemble-reference.js';
+import { RegistryError } from './registry-error.js';
+import { versionDigest } from './version-digest.js';
+import { type VersionRecord, versionRecordFields, versionRecordSchema } from './version-record.js';
+
+/** One version of a tenant's ensemble, as the registry describes it. */
+export interface EnsembleVersionInfo {
+  /** The ensemble's name: the manifest's `name`. */
+  readonly name: string;
+  /** SHA-256 hex of the content (canonical manifest JSON, a 0 byte, the stacked weights). */
+  readonly version: string;
+  /** `sha256:` + version. */
+  readonly digest: string;
+  readonly members: number;
+  /** Parameters of all members together. */
+  readonly parameters: number;
+  /** Length of the stacked safetensors file. */
+  readonly bytes: number;
+  /** Milliseconds since the epoch when this content was first stored (by any tenant). */
+  readonly createdAt: number;
+  /** The parsed manifest, defaults filled in. */
+  readonly manifest: Manifest;
+  readonly architecture: EnsembleArchitecture;
+}
+
+/** What `register` returns: the version, and whether this call stored its content. */
+export interface RegisteredEnsemble extends EnsembleVersionInfo {
+  /** False when the same content was already stored (under any tenant or name). */
+  readonly created: boolean;
+}
+
+/** What a worker needs to compile a version, besides its weights. */
+export interface LoadedVersion {
+  readonly version: string;
+  readonly manifest: Manifest;
+  readonly architecture: EnsembleArchitecture;
+  /** Length of the stacked safetensors file (`loadWeights` returns that many bytes). */
+  readonly bytes: number;
+}
+
+export interface EnsembleRegistryOptions {
+  /** @defaultValue `redisKeys()` (prefix `ens`) */
+  readonly keys?: RedisKeys;
+  /** Size of the binary chunks that weights are stored in. @defaultValue 4 MiB */
+  readonly chunkBytes?: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Largest chunk accepted: half of Redis' 512 MB limit on one string. */
+const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+/** Chunks fetched per round trip by `loadWeights`: bounds the replies held at once. */
+const CHUNKS_PER_ROUND = 8;
+
+export class EnsembleRegistry {
+  private readonly keys: RedisKeys;
+  private readonly chunkBytes: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: EnsembleRegistryOptions = {},
+  ) {
+    this.keys = options.keys ?? redisKeys();
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1 || this.chunkBytes > MAX_CHUNK_BYTES) {
+      throw new RangeError(`chunkBytes must be a whole number of bytes from 1 to ${MAX_CHUNK_BYTES}, got ${options.chunkBytes}`);
+    }
+  }
+
+  /**
+   * Registers a stacked ensemble under the manifest's name for a tenant and
+   * makes it the name's latest version. Everything is validated before
+   * anything is written: the manifest (`ManifestError`), the safetensors file
+   * (`SafetensorsError`) and the weights against the manifest
+   * (`ParametersError`), each listing every problem. Content already stored
+   * is not written again (`created: false`).
+   *
+   * @example
+   * const info = await registry.register('acme', JSON.parse(manifestJson), await readFile('stacked.safetensors'));
+   * info.version; // '3f5a…' (64 hex digits); resolve('acme', 'mnist-mlp') now returns it
+   */
+  async register(tenant: string, manifest: unknown, stackedWeights: Uint8Array): Promise<RegisteredEnsemble> {
+    checkTenant(tenant);
+    const architecture = parseManifest(manifest);
+    const { tensors } = readSafetensors(stackedWeights, { source: 'weights' });
+    // loadStackedEnsemble's checks, without its float32 copy of every parameter.
+    const issues = checkParameters(architecture, tensors, true);
+    if (issues.length > 0) throw new ParametersError('stacked parameters do not match the manifest', issues);
+
+    const canonicalManifest = canonicalJson(architecture.manifest);
+    // The tensors re-written without metadata, in name order: the same weights give the same
+    // version whatever file they came in (stacked here or by PyTorch, with or without metadata).
+    const weights = writeSafetensors(tensors.values());
+    const version = versionDigest(canonicalManifest, weights);
+    const created = (await this.redis.exists(this.keys.version(version))) === 0;
+    const now = Date.now();
+    const transaction = this.redis.multi();
+    if (created) this.writeVersion(transaction, version, canonicalManifest, architecture, weights, now);
+    const { name } = architecture.manifest;
+    const history = this.keys.ensembleHistory(tenant, name);
+    transaction
+      .lrem(history, 0, version)
+      .lpush(history, version)
+      .hset(this.keys.ensembleName(tenant, name), { latest: version, updatedAt: String(now) })
+      .sadd(this.keys.tenantEnsembles(tenant), name);
+    await exec(transaction);
+    return { ...(await this.info(version)), created };
+  }
+
+  /**
+   * Registers an ensemble from one file per member (PyTorch state dicts saved
+   * by `safetensors.torch.save_file`), stacked as `ensemble stack` stacks
+   * them; the same weights give the same version by either route. Members that do not
+   * match the manifest or each other throw core's `ParametersError` or
+   * `MembersMismatchError`.
+   *
+   * @example
+   * const files = await Promise.all(paths.map((path) => readFile(path)));
+   * const info = await registry.registerMembers('acme', manifest, files);
+   */
+  async registerMembers(tenant: string, manifest: unknown, memberFiles: readonly Uint8Array[]): Promise<RegisteredEnsemble> {
+    checkTenant(tenant);
+    const architecture = parseManifest(manifest);
+    const members = memberFiles.map((bytes, m) => readSafetensors(bytes, { source: `member ${m}` }).tensors);
+    return this.register(tenant, manifest, writeSafetensors(stackMembers(architecture, members)));
+  }
+
+  /**
+   * Finds a tenant's ensemble version: `name` is the latest version,
+   * `name@version` a version the name has pointed at (the full 64 hex digits
+   * or a prefix of at least 12). Anything else is `ENSEMBLE_NOT_FOUND`, the
+   * same whether another tenant has the name or nobody does.
+   *
+   * @example
+   * const latest = await registry.resolve('acme', 'mnist-mlp');
+   * const pinned = await registry.resolve('acme', `mnist-mlp@${latest.version.slice(0, 12)}`);
+   */
+  async resolve(tenant: string, reference: string): Promise<EnsembleVersionInfo> {
+    checkTenant(tenant);
+    const { name, version } = parseReference(reference);
+    if (version === undefined) {
+      const latest = await this.redis.hget(this.keys.ensembleName(tenant, name), 'latest');
+      if (latest === null) throw notFound(`no ensemble named ${name}`);
+      return this.info(latest);
+    }
+    const history = await this.redis.lrange(this.keys.ensembleHistory(tenant, name), 0, -1);
+    if (history.length === 0) throw notFound(`no ensemble named ${name}`);
+    const matches = history.filter((candidate) => candidate.startsWith(version));
+    const [match] = matches;
+    if (match === undefined) throw notFound(`ensemble ${name} has no version ${version}`);
+    if (matches.length > 1) {
+      throw new RegistryError('INVALID_REFERENCE', `${name}@${version} matches ${matches.length} versions: give more digits`);
+    }
+    return this.info(match);
+  }
+
+  /**
+   * The latest version of each of a tenant's ensembles, sorted by name.
+   *
+   * @example
+   * for (const ensemble of await registry.list('acme')) console.log(ensemble.name, ensemble.version);
+   */
+  async list(tenant: string): Promise<EnsembleVersionInfo[]> {
+    checkTenant(tenant);
+    const names = (await this.redis.smembers(this.keys.tenantEnsembles(tenant))).sort();
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const name of names) pipeline.hget(this.keys.ensembleName(tenant, name), 'latest');
+    // A name deleted between the two reads has no latest version: leave it out.
+    const latest = (await exec(pipeline)).filter((version): version is string => typeof version === 'string');
+    return this.infos(latest);
+  }
+
+  /**
+   * Every version a tenant's ensemble has pointed at, newest first (the
+   * first is the latest). A version registered again moves to the front.
+   *
+   * @example
+   * const [latest, previous] = await registry.versions('acme', 'mnist-mlp');
+   */
+  async versions(tenant: string, name: string): Promise<EnsembleVersionInfo[]> {
+    checkTenant(tenant);
+    checkName(name);
+    const history = await this.redis.lrange(this.keys.ensembleHistory(tenant, name), 0, -1);
+    if (history.length === 0) throw notFound(`no ensemble named ${name}`);
+    return this.infos(history);
+  }
+
+  /**
+   * Removes a tenant's name and its history; true when the name existed.
+   * The versions themselves stay, so jobs already queued for them still run.
+   * Collecting versions that no name refers to any more is left for later.
+   *
+   * @example
+   * await registry.delete('acme', 'mnist-mlp'); // true; resolve('acme', 'mnist-mlp') now throws
+   */
+  async delete(tenant: string, name: string): Promise<boolean> {
+    checkTenant(tenant);
+    checkName(name);
+    const [removed] = await exec(
+      this.redis
+        .multi()
+        .del(this.keys.ensembleName(tenant, name))
+        .del(this.keys.ensembleHistory(tenant, name))
+        .srem(this.keys.tenantEnsembles(tenant), name),
+    );
+    return removed === 1;
+  }
+
+  /**
+   * For workers: a version's stacked safetensors file, its chunks copied into
+   * one allocation and checked against the version's digest.
+   *
+   * @example
+   * const weights = await registry.loadWeights(job.data.version);
+   * const ensemble = loadStackedEnsemble(architecture, readSafetensors(weights).tensors);
+   */
+  async loadWeights(version: string): Promise<Uint8Array> {
+    checkVersion(version);
+    const record = await this.record(version);
+    const weights = new Uint8Array(record.bytes);
+    for (let first = 0; first < record.chunks; first += CHUNKS_PER_ROUND) {
+      const last = Math.min(first + CHUNKS_PER_ROUND, record.chunks);
+      const pipeline = this.redis.pipeline();
+      for (let i = first; i < last; i++) pipeline.getBuffer(this.keys.weightsChunk(version, i));
+      const chunks = await exec(pipeline);
+      chunks.forEach((chunk, offset) => {
+        const i = first + offset;
+        const begin = i * record.chunkBytes;
+        const expected = Math.min(record.chunkBytes, record.bytes - begin);
+        if (!Buffer.isBuffer(chunk)) throw notFound(`the weights of version ${version} are incomplete: chunk ${i} is missing`);
+        if (chunk.length !== expected) {
+          throw new Error(`the weights of version ${version} are corrupt: chunk ${i} holds ${chunk.length} bytes, expected ${expected}`);
+        }
+        weights.set(chunk, begin);
+      });
+    }
+    const actual = versionDigest(record.manifest, weights);
+    if (actual !== version) throw new Error(`version ${version} is corrupt: its stored content hashes to ${actual}`);
+    return weights;
+  }
+
+  /**
+   * For workers: a version's manifest and parsed architecture.
+   *
+   * @example
+   * const { architecture, bytes } = await registry.loadVersion(job.data.version);
+   */
+  async loadVersion(version: string): Promise<LoadedVersion> {
+    checkVersion(version);
+    const record = await this.record(version);
+    const architecture = architectureOf(record);
+    return { version, manifest: architecture.manifest, architecture, bytes: record.bytes };
+  }
+
+  /** Queues the writes of a new version: its chunks, then its record. */
+  private writeVersion(
+    transaction: ChainableCommander,
+    version: string,
+    canonicalManifest: string,
+    architecture: EnsembleArchitecture,
+    weights: Uint8Array,
+    now: number,
+  ): void {
+    const chunks = Math.ceil(weights.byteLength / this.chunkBytes);
+    for (let i = 0; i < chunks; i++) {
+      const begin = i * this.chunkBytes;
+      const length = Math.min(this.chunkBytes, weights.byteLength - begin);
+      // A view, not a copy: ioredis writes its bytes as a binary bulk string.
+      transaction.set(this.keys.weightsChunk(version, i), Buffer.from(weights.buffer, weights.byteOffset + begin, length));
+    }
+    let perMember = 0;
+    for (const shape of architecture.parameterShapes.values()) perMember += sizeOf(shape);
+    const { createdAt, ...fields } = versionRecordFields({
+      manifest: canonicalManifest,
+      members: architecture.manifest.members,
+      parameters: perMember * architecture.manifest.members,
+      bytes: weights.byteLength,
+      chunks,
+      chunkBytes: this.chunkBytes,
+      createdAt: now,
+    });
+    const key = this.keys.version(version);
+    // Two uploads of the same new content can race past the existence check:
+    // both write the same bytes, and the first createdAt stays.
+    transaction.hset(key, fields).hsetnx(key, 'createdAt', String(createdAt));
+  }
+
+  private async info(version: string): Promise<EnsembleVersionInfo> {
+    return describe(version, await this.record(version));
+  }
+
+  private async infos(versions: readonly string[]): Promise<EnsembleVersionInfo[]> {
+    const pipeline = this.redis.pipeline();
+    for (const version of versions) pipeline.hgetall(this.keys.version(version));
+    const records = await exec(pipeline);
+    return versions.map((version, i) => describe(version, parseRecord(version, records[i])));
+  }
+
+  private async record(version: string): Promise<VersionRecord> {
+    return parseRecord(version, await this.redis.hgetall(this.keys.version(version)));
+  }
+}
+
+function parseRecord(version: string, fields: unknown): VersionRecord {
+  if (fields === null || typeof fields !== 'object' || Object.keys(fields).length === 0) {
+    throw notFound(`no ensemble version ${version}`);
+  }
+  const parsed = versionRecordSchema.safeParse(fields);
+  if (!parsed.success) throw new Error(`the record of version ${version} is corrupt: ${parsed.error.message}`, { cause: parsed.error });
+  const record = parsed.data;
+  if (record.chunks !== Math.ceil(record.bytes / record.chunkBytes)) {
+    throw new Error(`the record of version ${version} is corrupt: ${record.chunks} chunks cannot hold ${record.bytes} bytes`);
+  }
+  return record;
+}
+
+function describe(version: string, record: VersionRecord): EnsembleVersionInfo {
+  const architecture = architectureOf(record);
+  const { manifest } = architecture;
+  return {
+    name: manifest.name,
+    version,
+    digest: `sha256:${version}`,
+    members: record.members,
+    parameters: record.parameters,
+    bytes: record.bytes,
+    createdAt: record.createdAt,
+    manifest,
+    architecture,
+  };
+}
+
+function architectureOf(record: VersionRecord): EnsembleArchitecture {
+  return parseManifest(JSON.parse(record.manifest));
+}
+
+/** Runs a pipeline or transaction and returns its replies, throwing the first command error. */
+async function exec(commands: ChainableCommander): Promise<unknown[]> {
+  const replies = await commands.exec();
+  if (replies === null) throw new Error('Redis discarded the transaction');
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+function notFound(message: string): RegistryError {
+  return new RegistryError('ENSEMBLE_NOT_FOUND', message);
+}

@@ -1,0 +1,205 @@
+/**
+ * The service end to end in one process: the API (in-process requests) and a
+ * worker on a private Redis. Uploads both ways, predicts in both modes and
+ * every combine mode against the local engine, waits and polls, and refuses
+ * bad requests with the right status and message.
+ */
+import {
+  type CompiledEnsemble,
+  combineMembers,
+  float32Tensor,
+  OnnxEngine,
+  parseManifest,
+  randomInput,
+  randomMembers,
+  stackFloat32Members,
+  writeSafetensors,
+} from '@ensembles/core';
+import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiConfig } from './api-config.js';
+import { buildApp } from './app.js';
+import { openAppContext } from './open-app-context.js';
+import { multipartBody } from './testing/multipart.js';
+
+const manifest = {
+  name: 'small-mlp',
+  members: 3,
+  input: { shape: [6] },
+  layers: [{ op: 'linear', name: 'fc1', in: 6, out: 8 }, { op: 'relu' }, { op: 'linear', name: 'fc2', in: 8, out: 4 }],
+};
+const architecture = parseManifest(manifest);
+const memberParameters = randomMembers(architecture, 3);
+const stacked = stackFloat32Members(architecture, memberParameters);
+const stackedFile = writeSafetensors(
+  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [3, ...(architecture.parameterShapes.get(name) as number[])], data)),
+);
+const memberFiles = memberParameters.map((member) =>
+  writeSafetensors([...member].map(([name, data]) => float32Tensor(name, architecture.parameterShapes.get(name) as number[], data))),
+);
+
+let redis: PrivateRedis;
+let app: FastifyInstance;
+let worker: PredictionWorker;
+let closeContext: () => Promise<void>;
+const engine = new OnnxEngine({ threads: 1 });
+let local: CompiledEnsemble;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  const env = { REDIS_URL: redis.url, REDIS_PREFIX: 'apitest', LOG_LEVEL: 'silent', ENSEMBLE_THREADS: '1' };
+  const context = await openAppContext(parseApiConfig(env));
+  closeContext = context.close;
+  app = await buildApp(context);
+  worker = startPredictionWorker(parseWorkerConfig(env));
+  local = await engine.compile(stacked);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await worker?.close();
+  await closeContext?.();
+  await engine.dispose();
+  await redis?.stop();
+});
+
+function upload(parts: Parameters<typeof multipartBody>[0]) {
+  const { payload, headers } = multipartBody(parts);
+  return app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers });
+}
+
+function expectClose(actual: number[], expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (const [i, value] of actual.entries()) expect(Math.abs(value - (expected[i] as number))).toBeLessThan(1e-4);
+}
+
+describe('the prediction service', () => {
+  let version: string;
+
+  it('registers an ensemble from a stacked file, and the same content from member files', async () => {
+    const stackedUpload = await upload([
+      { name: 'manifest', content: JSON.stringify(manifest) },
+      { name: 'weights', filename: 'stacked.safetensors', content: stackedFile },
+    ]);
+    expect(stackedUpload.statusCode).toBe(201);
+    const body = stackedUpload.json();
+    expect(body).toMatchObject({ name: 'small-mlp', members: 3, parameters: 3 * (6 * 8 + 8 + 8 * 4 + 4), created: true });
+    expect(body.digest).toBe(`sha256:${body.version}`);
+    version = body.version;
+
+    const membersUpload = await upload([
+      { name: 'manifest', content: JSON.stringify(manifest) },
+      ...memberFiles.map((content, m) => ({ name: 'member', filename: `member${m}.safetensors`, content })),
+    ]);
+    expect(membersUpload.statusCode).toBe(201);
+    expect(membersUpload.json()).toMatchObject({ version, created: false });
+
+    const list = await app.inject({ method: 'GET', url: '/v1/ensembles' });
+    expect(list.json().ensembles.map((e: { name: string }) => e.name)).toEqual(['small-mlp']);
+  });
+
+  it.each([
+    ['shared', [5, 6]],
+    ['per-member', [3, 5, 6]],
+  ] as const)('predicts with %s input in every combine mode, matching the local engine', async (mode, shape) => {
+    const input = randomInput(shape, 7);
+    const expected = await local.run(input, { mode });
+    for (const combine of ['none', 'mean', 'mean-softmax', 'vote', 'weighted'] as const) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/ensembles/small-mlp/predictions',
+        headers: { prefer: 'wait=10' },
+        payload: {
+          input: { shape, data: Array.from(input.data) },
+          mode,
+          combine,
+          ...(combine === 'weighted' ? { weights: [1, 2, 3] } : {}),
+        },
+      });
+      expect(response.statusCode).toBe(200);
+      const job = response.json();
+      expect(job).toMatchObject({ status: 'completed', ensemble: { name: 'small-mlp', version } });
+      expect(job.result.members.shape).toEqual([3, 5, 4]);
+      expectClose(job.result.members.data, expected.data);
+      const combined = combineMembers(expected, { mode: combine, ...(combine === 'weighted' ? { weights: [1, 2, 3] } : {}) });
+      if (combined.kind === 'members') expect(job.result.combined).toBeUndefined();
+      else if (combined.kind === 'classes') expect(job.result.combined.data).toEqual(Array.from(combined.classes.data));
+      else expectClose(job.result.combined.data, combined.tensor.data);
+      expect(job.timings.computeMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('answers 202 at once without Prefer, and the job can be polled until it completes', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/small-mlp/predictions',
+      payload: { input: { shape: [1, 6], data: [1, 2, 3, 4, 5, 6] }, uncertainty: true },
+    });
+    expect(response.statusCode).toBe(202);
+    const { id, url } = response.json();
+    expect(url).toBe(`/v1/jobs/${id}`);
+    expect(response.headers.location).toBe(url);
+    let job = response.json();
+    for (let i = 0; i < 200 && job.status !== 'completed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = (await app.inject({ method: 'GET', url })).json();
+    }
+    expect(job.status).toBe('completed');
+    expect(Object.keys(job.result).sort()).toEqual([
+      'disagreement',
+      'expectedEntropy',
+      'members',
+      'mutualInformation',
+      'predictiveEntropy',
+    ]);
+  });
+
+  it.each([
+    [
+      'an input of the wrong shape',
+      { input: { shape: [2, 5], data: Array(10).fill(0) } },
+      400,
+      "input shape [2, 5] does not match the manifest's [*, 6]",
+    ],
+    ['data that does not fill the shape', { input: { shape: [2, 6], data: [1, 2] } }, 400, 'input of shape [2, 6] needs 12 values, got 2'],
+    [
+      'a per-member input with the wrong member count',
+      { input: { shape: [2, 1, 6], data: Array(12).fill(0) }, mode: 'per-member' },
+      400,
+      '[3, *, 6]',
+    ],
+    ['an unknown combine mode', { input: { shape: [1, 6], data: Array(6).fill(0) }, combine: 'median' }, 400, 'body.combine'],
+    [
+      'weights for the wrong member count',
+      { input: { shape: [1, 6], data: Array(6).fill(0) }, combine: 'weighted', weights: [1] },
+      400,
+      'weighted combine needs 3 weights (one per member), got 1',
+    ],
+  ])('refuses %s', async (_what, payload, status, message) => {
+    const response = await app.inject({ method: 'POST', url: '/v1/ensembles/small-mlp/predictions', payload });
+    expect(response.statusCode).toBe(status);
+    expect(JSON.stringify(response.json())).toContain(message);
+  });
+
+  it('answers 404 for unknown ensembles and jobs, and refuses a bad upload naming the problem', async () => {
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/ensembles/nope/predictions',
+          payload: { input: { shape: [1, 6], data: Array(6).fill(0) } },
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/v1/jobs/5b0f5a52-4a51-4d6b-9d0e-3a1f0c7e2f11' })).statusCode).toBe(404);
+    const bad = await upload([
+      { name: 'manifest', content: JSON.stringify({ ...manifest, layers: [{ op: 'linear', name: 'fc1', in: 5, out: 8 }] }) },
+      { name: 'weights', filename: 'stacked.safetensors', content: stackedFile },
+    ]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('MANIFEST_INVALID');
+    expect(bad.json().error.issues[0]).toEqual({ path: 'layers[0]', message: 'linear expects 5 input features but receives [6]' });
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * The Fastify application, built from its context so that tests can run it
+ * in-process (`app.inject`) against a private Redis.
+ */
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from './app-context.js';
+import { installErrorHandler } from './http-errors.js';
+import { ensembleRoutes } from './routes/ensembles.js';
+import { healthRoutes } from './routes/health.js';
+import { predictionRoutes } from './routes/predictions.js';
+
+export async function buildApp(context: AppContext, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: context.config.MAX_BODY_BYTES }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
+  await app.register(healthRoutes(context));
+  await app.register(ensembleRoutes(context));
+  await app.register(predictionRoutes(context));
+  return app;
+}

@@ -1,0 +1,80 @@
+/**
+ * The one place that turns errors into HTTP answers: a status, a stable code,
+ * a message that names the problem, and every bad field by path.
+ */
+import { EnsembleError, ValidationError } from '@ensembles/core';
+import { RegistryError } from '@ensembles/registry';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+
+export interface ErrorBody {
+  error: { code: string; message: string; issues?: { path: string; message: string }[] };
+}
+
+/** An error the API raises itself, with its status and code. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+const ensembleErrorStatus: Record<EnsembleError['code'], number> = {
+  SAFETENSORS_BAD_HEADER: 400,
+  SAFETENSORS_BAD_TENSOR: 400,
+  SAFETENSORS_UNSUPPORTED_DTYPE: 400,
+  MANIFEST_INVALID: 400,
+  PARAMETERS_INVALID: 400,
+  MEMBERS_MISMATCH: 400,
+  INPUT_INVALID: 400,
+  COMBINE_INVALID: 400,
+  ENGINE_FAILED: 500,
+};
+
+export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof HttpError) return { status: error.statusCode, body: { error: { code: error.code, message: error.message } } };
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((issue) => ({
+      path: [error.validationContext, ...String(issue.instancePath).split('/').filter(Boolean)].join('.'),
+      message: issue.message ?? 'invalid',
+    }));
+    return { status: 400, body: { error: { code: 'REQUEST_INVALID', message: 'the request is invalid', issues } } };
+  }
+  if (error instanceof ValidationError) {
+    return {
+      status: ensembleErrorStatus[error.code],
+      body: { error: { code: error.code, message: error.message, issues: [...error.issues] } },
+    };
+  }
+  if (error instanceof EnsembleError)
+    return { status: ensembleErrorStatus[error.code], body: { error: { code: error.code, message: error.message } } };
+  if (error instanceof RegistryError) {
+    return { status: error.code === 'ENSEMBLE_NOT_FOUND' ? 404 : 400, body: { error: { code: error.code, message: error.message } } };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.statusCode === 413 || fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
+    return { status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: fastifyError.message } } };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    return {
+      status: fastifyError.statusCode,
+      body: { error: { code: fastifyError.code ?? 'BAD_REQUEST', message: fastifyError.message } },
+    };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toHttpError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+}

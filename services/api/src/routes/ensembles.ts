@@ -1,0 +1,89 @@
+/** `/v1/ensembles`: register (multipart upload), list, show and delete ensembles. */
+import type { EnsembleVersionInfo } from '@ensembles/registry';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type AppContext, DEFAULT_TENANT } from '../app-context.js';
+import { HttpError } from '../http-errors.js';
+
+export const ensembleSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  digest: z.string(),
+  members: z.number().int(),
+  parameters: z.number().int(),
+  bytes: z.number().int(),
+  createdAt: z.number().int(),
+});
+
+function describe(info: EnsembleVersionInfo) {
+  const { name, version, digest, members, parameters, bytes, createdAt } = info;
+  return { name, version, digest, members, parameters, bytes, createdAt };
+}
+
+const nameParams = z.object({ name: z.string().min(1).max(128) });
+
+export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/ensembles',
+      {
+        schema: {
+          summary:
+            'Register an ensemble: multipart `manifest` (JSON) and one `weights` file (stacked safetensors) or several `member` files',
+          response: { 201: ensembleSchema.extend({ created: z.boolean() }) },
+        },
+      },
+      async (request, reply) => {
+        if (!request.isMultipart())
+          throw new HttpError(415, 'UPLOAD_INVALID', 'send multipart/form-data with a manifest and weights or member files');
+        let manifest: unknown;
+        let weights: Uint8Array | undefined;
+        const members: Uint8Array[] = [];
+        for await (const part of request.parts({ limits: { fileSize: context.config.MAX_UPLOAD_BYTES } })) {
+          const content = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value));
+          if (part.fieldname === 'manifest') manifest = parseJson(content);
+          else if (part.fieldname === 'weights') weights = content;
+          else if (part.fieldname === 'member') members.push(content);
+          else throw new HttpError(400, 'UPLOAD_INVALID', `unexpected field "${part.fieldname}": send manifest, weights or member`);
+        }
+        if (manifest === undefined) throw new HttpError(400, 'UPLOAD_INVALID', 'the upload has no manifest');
+        if (weights && members.length > 0)
+          throw new HttpError(400, 'UPLOAD_INVALID', 'send either one weights file or member files, not both');
+        if (!weights && members.length === 0)
+          throw new HttpError(400, 'UPLOAD_INVALID', 'the upload has no weights file and no member files');
+        const info = weights
+          ? await context.registry.register(DEFAULT_TENANT, manifest, weights)
+          : await context.registry.registerMembers(DEFAULT_TENANT, manifest, members);
+        return reply.status(201).send({ ...describe(info), created: info.created });
+      },
+    );
+
+    app.get('/v1/ensembles', { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }) } } }, async () => ({
+      ensembles: (await context.registry.list(DEFAULT_TENANT)).map(describe),
+    }));
+
+    app.get(
+      '/v1/ensembles/:name',
+      { schema: { params: nameParams, response: { 200: ensembleSchema.extend({ versions: z.array(ensembleSchema) }) } } },
+      async (request) => {
+        const latest = await context.registry.resolve(DEFAULT_TENANT, request.params.name);
+        const versions = await context.registry.versions(DEFAULT_TENANT, latest.name);
+        return { ...describe(latest), versions: versions.map(describe) };
+      },
+    );
+
+    app.delete('/v1/ensembles/:name', { schema: { params: nameParams } }, async (request, reply) => {
+      const deleted = await context.registry.delete(DEFAULT_TENANT, request.params.name);
+      if (!deleted) throw new HttpError(404, 'ENSEMBLE_NOT_FOUND', `no ensemble named ${request.params.name}`);
+      return reply.status(204).send();
+    });
+  };
+}
+
+function parseJson(content: Buffer): unknown {
+  try {
+    return JSON.parse(content.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, 'UPLOAD_INVALID', `the manifest is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `POST /v1/ensembles/{name}/predictions`: checks the input against the
+ * ensemble, stores it in Redis as binary, and queues a job. Answers 202 with
+ * the job, or, with `Prefer: wait=N`, 200 with the result if it is ready in
+ * time. `GET /v1/jobs/{id}` shows a job.
+ */
+import { randomUUID } from 'node:crypto';
+import { checkInput, float32Tensor, writeSafetensors } from '@ensembles/core';
+import { PREDICTION_QUEUE, type PredictionJobData, predictionOptionsSchema } from '@ensembles/jobs';
+import { Job } from 'bullmq';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type AppContext, DEFAULT_TENANT } from '../app-context.js';
+import { HttpError } from '../http-errors.js';
+import { jobView, jobViewSchema } from '../job-view.js';
+import { tensorFromJson, tensorJsonSchema } from '../tensor-json.js';
+
+const predictionBodySchema = predictionOptionsSchema.extend({ input: tensorJsonSchema });
+
+/** `Prefer: wait=5` → 5 (seconds), capped; no header → 0. */
+function preferredWait(header: string | undefined, max: number): number {
+  const match = header?.match(/(?:^|[,;\s])wait=(\d+)/);
+  return match ? Math.min(Number(match[1]), max) : 0;
+}
+
+export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/ensembles/:name/predictions',
+      {
+        schema: {
+          params: z.object({ name: z.string().min(1).max(200) }),
+          body: predictionBodySchema,
+          response: { 200: jobViewSchema, 202: jobViewSchema },
+        },
+      },
+      async (request, reply) => {
+        const { input: inputJson, ...options } = request.body;
+        const ensemble = await context.registry.resolve(DEFAULT_TENANT, request.params.name);
+        const input = tensorFromJson(inputJson, 'input');
+        checkInput(ensemble.architecture, input, options.mode);
+        const { members } = ensemble.architecture.manifest;
+        if (options.combine === 'weighted' && options.weights?.length !== members) {
+          throw new HttpError(
+            400,
+            'COMBINE_INVALID',
+            `weighted combine needs ${members} weights (one per member), got ${options.weights?.length ?? 0}`,
+          );
+        }
+        if (options.combine !== 'weighted' && options.weights)
+          throw new HttpError(400, 'COMBINE_INVALID', 'weights apply only to combine "weighted"');
+
+        const id = randomUUID();
+        const ttl = context.config.RESULT_TTL_SECONDS;
+        await context.redis.set(
+          context.keys.jobInput(id),
+          Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])),
+          'EX',
+          ttl,
+        );
+        const data: PredictionJobData = {
+          tenant: DEFAULT_TENANT,
+          ensemble: ensemble.name,
+          version: ensemble.version,
+          options,
+          inputShape: [...input.shape],
+          submittedAt: Date.now(),
+        };
+        const job = await context.queue.add(PREDICTION_QUEUE, data, {
+          jobId: id,
+          attempts: context.config.JOB_ATTEMPTS,
+          backoff: { type: 'exponential', delay: 200 },
+          removeOnComplete: { age: ttl },
+          removeOnFail: { age: ttl },
+          ...(options.priority ? { priority: options.priority } : {}),
+        });
+
+        const wait = preferredWait([request.headers.prefer].flat().join(','), context.config.MAX_WAIT_SECONDS);
+        if (wait > 0) {
+          try {
+            await job.waitUntilFinished(context.queueEvents, wait * 1000);
+          } catch {
+            // failed or not ready in time: the job view says which
+          }
+          const view = await jobView(context, (await Job.fromId(context.queue, id)) as Job<PredictionJobData>);
+          if (view.status === 'completed' || view.status === 'failed') return reply.status(200).send(view);
+          return reply.status(202).header('location', view.url).send(view);
+        }
+        return reply
+          .status(202)
+          .header('location', `/v1/jobs/${id}`)
+          .send(await jobView(context, job as Job<PredictionJobData>));
+      },
+    );
+
+    app.get(
+      '/v1/jobs/:id',
+      { schema: { params: z.object({ id: z.string().uuid() }), response: { 200: jobViewSchema } } },
+      async (request) => {
+        const job = (await Job.fromId(context.queue, request.params.id)) as Job<PredictionJobData> | undefined;
+        if (!job || job.data.tenant !== DEFAULT_TENANT) throw new HttpError(404, 'JOB_NOT_FOUND', `no job ${request.params.id}`);
+        return jobView(context, job);
+      },
+    );
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * One worker: a BullMQ worker on the prediction queue, with its engine, its
+ * cache of compiled ensembles and its micro-batcher. `close()` stops taking
+ * jobs, lets the active ones finish, and releases everything.
+ */
+import { createEngine, type EngineName } from '@ensembles/core';
+import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
+import { EnsembleRegistry } from '@ensembles/registry';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { EnsembleCache } from './ensemble-cache.js';
+import { MicroBatcher } from './micro-batcher.js';
+import { predictionProcessor } from './prediction-processor.js';
+import type { WorkerConfig } from './worker-config.js';
+
+export interface PredictionWorker {
+  readonly worker: Worker;
+  readonly cache: EnsembleCache;
+  close(): Promise<void>;
+}
+
+export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const keys = redisKeys(config.REDIS_PREFIX);
+  const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
+  const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES);
+  const batcher = new MicroBatcher({ maxRows: config.BATCH_MAX_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS });
+  const worker = new Worker(
+    PREDICTION_QUEUE,
+    predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds: config.RESULT_TTL_SECONDS }),
+    {
+      connection: redis,
+      prefix: `${config.REDIS_PREFIX}:bull`,
+      concurrency: config.WORKER_CONCURRENCY,
+    },
+  );
+  return {
+    worker,
+    cache,
+    async close() {
+      await worker.close();
+      await cache.dispose();
+      await engine.dispose();
+      redis.disconnect();
+    },
+  };
+}
