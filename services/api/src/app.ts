@@ -3,7 +3,7 @@
  * in-process (`app.inject`) against a private Redis.
  */
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './app-context.js';
 import { installErrorHandler } from './http-errors.js';
@@ -11,8 +11,11 @@ import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
 import { predictionRoutes } from './routes/predictions.js';
 
-export async function buildApp(context: AppContext, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: context.config.MAX_BODY_BYTES }).withTypeProvider<ZodTypeProvider>();
+export async function buildApp(context: AppContext, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: context.config.MAX_BODY_BYTES,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);

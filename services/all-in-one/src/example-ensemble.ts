@@ -1,0 +1,35 @@
+/** The example ensemble registered on first start: the seed tutorial's ten MLPs, seeded weights. */
+import {
+  EXAMPLE_WEIGHT_SEED,
+  float32Tensor,
+  parseManifest,
+  randomMembers,
+  seedMlpManifest,
+  stackFloat32Members,
+  writeSafetensors,
+} from '@ensembles/core';
+import { type EnsembleRegistry, RegistryError } from '@ensembles/registry';
+
+/** Registers the example for `tenant` unless the name is taken; returns its name and version. */
+export async function registerExampleEnsemble(
+  registry: EnsembleRegistry,
+  tenant: string,
+): Promise<{ name: string; version: string; created: boolean }> {
+  const { name } = seedMlpManifest;
+  try {
+    const existing = await registry.resolve(tenant, name);
+    return { name, version: existing.version, created: false };
+  } catch (error) {
+    if (!(error instanceof RegistryError && error.code === 'ENSEMBLE_NOT_FOUND')) throw error;
+  }
+  const architecture = parseManifest(seedMlpManifest);
+  const { members } = architecture.manifest;
+  const stacked = stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED));
+  const weights = writeSafetensors(
+    [...stacked.parameters].map(([parameter, data]) =>
+      float32Tensor(parameter, [members, ...(architecture.parameterShapes.get(parameter) ?? [])], data),
+    ),
+  );
+  const info = await registry.register(tenant, seedMlpManifest, weights);
+  return { name, version: info.version, created: info.created };
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * The whole system in one process, on embedded defaults (`npm start`): Redis
+ * found or started (see `find-redis.ts`), the API on `PORT` (3000), one
+ * worker, and the example ensemble registered. For production, run the API
+ * and the workers as separate processes (`services/api`, `services/worker`).
+ */
+import { fileURLToPath } from 'node:url';
+import { buildApp, DEFAULT_TENANT, openAppContext, parseApiConfig } from '@ensembles/api';
+import { parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
+import { pino } from 'pino';
+import { registerExampleEnsemble } from './example-ensemble.js';
+import { findRedis } from './find-redis.js';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'all-in-one' } });
+const dataDir = fileURLToPath(new URL('../../../.data/redis', import.meta.url));
+
+async function main(): Promise<void> {
+  const redis = await findRedis(process.env, dataDir);
+  const env = { ...process.env, REDIS_URL: redis.url };
+  const apiConfig = parseApiConfig(env);
+  const context = await openAppContext(apiConfig);
+  const example = await registerExampleEnsemble(context.registry, DEFAULT_TENANT);
+  const worker = startPredictionWorker(parseWorkerConfig(env));
+  const app = await buildApp(context, { logger });
+  await app.listen({ port: apiConfig.PORT, host: apiConfig.HOST });
+
+  logger.info({ redis: redis.url, source: redis.source }, 'redis');
+  logger.info(example, example.created ? 'registered the example ensemble' : 'the example ensemble is registered');
+  logger.warn('authentication is off: every request acts as the tenant "default"');
+  logger.info(`ready: http://${apiConfig.HOST}:${apiConfig.PORT}/v1/ensembles`);
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: finishing active jobs');
+      (async () => {
+        await app.close();
+        await worker.close();
+        await context.close();
+        await redis.stop();
+      })().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  logger.fatal(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
