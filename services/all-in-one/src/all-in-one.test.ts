@@ -47,8 +47,8 @@ afterAll(async () => {
 
 describe('npm start (all in one)', () => {
   it('registers the example ensemble and predicts with it, as the README shows', async () => {
-    const list = await (await fetch(`${base}/v1/ensembles`)).json();
-    expect(list.ensembles.map((e: { name: string; members: number }) => [e.name, e.members])).toEqual([['mnist-mlp', 10]]);
+    const list = (await (await fetch(`${base}/v1/ensembles`)).json()) as { ensembles: { name: string; members: number }[] };
+    expect(list.ensembles.map((e) => [e.name, e.members])).toEqual([['mnist-mlp', 10]]);
 
     const response = await fetch(`${base}/v1/ensembles/mnist-mlp/predictions`, {
       method: 'POST',
@@ -60,10 +60,10 @@ describe('npm start (all in one)', () => {
       }),
     });
     expect(response.status).toBe(200);
-    const job = await response.json();
+    const job = (await response.json()) as { status: string; result: { combined: { shape: number[]; data: number[] } } };
     expect(job.status).toBe('completed');
     expect(job.result.combined.shape).toEqual([2, 10]);
-    const sum = job.result.combined.data.slice(0, 10).reduce((a: number, b: number) => a + b, 0);
+    const sum = job.result.combined.data.slice(0, 10).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 5);
   });
 
