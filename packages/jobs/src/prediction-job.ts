@@ -50,6 +50,8 @@ export const predictionJobResultSchema = z
     computeMs: z.number().nonnegative(),
     batchJobs: z.number().int().positive(),
     batchRows: z.number().int().positive(),
+    /** The worker that ran it (`host:pid`). */
+    worker: z.string(),
     completedAt: z.number().int().nonnegative(),
   })
   .strict();

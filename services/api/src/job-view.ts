@@ -23,6 +23,8 @@ export const jobViewSchema = z.object({
     batchJobs: z.number().int().optional(),
     batchRows: z.number().int().optional(),
   }),
+  /** The worker that ran it (`host:pid`), once completed. */
+  worker: z.string().optional(),
   result: z.record(z.string(), tensorJsonSchema).optional(),
   error: z.string().optional(),
 });
@@ -53,6 +55,7 @@ export async function jobView(context: AppContext, job: Job<PredictionJobData>):
     batchJobs: summary.batchJobs,
     batchRows: summary.batchRows,
   };
+  view.worker = summary.worker;
   const bytes = await context.redis.getBuffer(context.keys.jobResult(id));
   if (!bytes) {
     view.error = 'the result has expired';

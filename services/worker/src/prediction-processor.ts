@@ -4,6 +4,7 @@
  * ensemble, combine the members, and write the result tensors to Redis before
  * the job completes. Errors no retry can fix fail the job at once.
  */
+import { hostname } from 'node:os';
 import {
   combineMembers,
   EnsembleError,
@@ -31,6 +32,9 @@ export interface ProcessorDependencies {
   /** How long results stay in Redis. */
   readonly resultTtlSeconds: number;
 }
+
+/** This process, as job results name it. */
+const workerId = `${hostname()}:${process.pid}`;
 
 export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds }: ProcessorDependencies) {
   return async (job: Job): Promise<PredictionJobResult> => {
@@ -75,6 +79,7 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
         computeMs,
         batchJobs,
         batchRows,
+        worker: workerId,
         completedAt: Date.now(),
       };
     } catch (error) {

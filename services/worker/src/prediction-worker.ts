@@ -32,6 +32,8 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
       connection: redis,
       prefix: `${config.REDIS_PREFIX}:bull`,
       concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     },
   );
   return {

@@ -25,6 +25,10 @@ export const workerConfigSchema = z.object({
   /** Bytes of stacked weights kept compiled. */
   CACHE_BYTES: integer(1 << 30, 1),
   RESULT_TTL_SECONDS: integer(3600, 1),
+  /** How long a job stays locked to this worker without renewal: a dead worker's jobs are retaken after it. */
+  WORKER_LOCK_MS: integer(30_000, 100),
+  /** How often this worker looks for jobs whose worker died (stalled jobs). */
+  WORKER_STALLED_INTERVAL_MS: integer(30_000, 100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
