@@ -13,6 +13,7 @@
  * - `{p}:tenant:{t}:ensemble:{name}:history`: the versions the name has pointed
  *   at, newest first, each once (list). Names cannot contain `:`, so this key
  *   never collides with another name's record.
+ * - `{p}:tenant:{t}:idempotency:{key}`: the job an `Idempotency-Key` created (string, with the results' TTL)
  * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes)
  */
 
@@ -27,6 +28,7 @@ export function redisKeys(prefix = 'ens') {
     tenantEnsembles: (tenant: string) => `${prefix}:tenant:${tenant}:ensembles`,
     ensembleName: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}`,
     ensembleHistory: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}:history`,
+    idempotency: (tenant: string, key: string) => `${prefix}:tenant:${tenant}:idempotency:${key}`,
     jobInput: (jobId: string) => `${prefix}:job:${jobId}:input`,
     jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
   };

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { registerExampleEnsemble } from './example-ensemble.js';
 import { findRedis } from './find-redis.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'all-in-one' } });
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'all-in-one' }, redact: ['req.headers.authorization'] });
 const dataDir = fileURLToPath(new URL('../../../.data/redis', import.meta.url));
 
 async function main(): Promise<void> {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
 
   logger.info({ redis: redis.url, source: redis.source }, 'redis');
   logger.info(example, example.created ? 'registered the example ensemble' : 'the example ensemble is registered');
-  logger.warn('authentication is off: every request acts as the tenant "default"');
+  if (apiConfig.API_KEYS.size === 0) logger.warn('AUTHENTICATION IS OFF: no API_KEYS, every request acts as the tenant "default"');
   logger.info(`ready: http://${apiConfig.HOST}:${apiConfig.PORT}/v1/ensembles`);
 
   let stopping = false;

@@ -26,6 +26,32 @@ export const apiConfigSchema = z.object({
   /** Retries of a job after a failure that retrying can fix. */
   JOB_ATTEMPTS: integer(3, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * API keys, each bound to a tenant: `tenant:key,tenant:key`. Empty (the
+   * embedded default): authentication is off and every request is the tenant
+   * `default`.
+   */
+  API_KEYS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const keys = new Map<string, string>();
+      for (const entry of value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const [tenant, key, ...rest] = entry.split(':');
+        if (!tenant || !key || rest.length > 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(tenant) || key.length < 16) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'each entry must be tenant:key, the tenant [A-Za-z0-9._-]{1,64} and the key at least 16 characters',
+          });
+          return z.NEVER;
+        }
+        keys.set(key, tenant);
+      }
+      return keys;
+    }),
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 

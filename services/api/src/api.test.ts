@@ -156,6 +156,24 @@ describe('the prediction service', () => {
     ]);
   });
 
+  it('returns the same job for a retried submission with the same Idempotency-Key, and refuses to cancel a finished job', async () => {
+    const submit = (key: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/ensembles/small-mlp/predictions',
+        headers: { 'idempotency-key': key, prefer: 'wait=10' },
+        payload: { input: { shape: [1, 6], data: [6, 5, 4, 3, 2, 1] } },
+      });
+    const first = (await submit('order-17')).json();
+    const retry = (await submit('order-17')).json();
+    const other = (await submit('order-18')).json();
+    expect(retry.id).toBe(first.id);
+    expect(other.id).not.toBe(first.id);
+    const cancel = await app.inject({ method: 'DELETE', url: first.url });
+    expect(cancel.statusCode).toBe(409);
+    expect(cancel.json().error.code).toBe('JOB_FINISHED');
+  });
+
   it.each([
     [
       'an input of the wrong shape',

@@ -6,9 +6,11 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './app-context.js';
+import { installAuthentication } from './authentication.js';
 import { installErrorHandler } from './http-errors.js';
 import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { predictionRoutes } from './routes/predictions.js';
 
 export async function buildApp(context: AppContext, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
@@ -19,9 +21,11 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  installAuthentication(app, context.config.API_KEYS);
   await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
   await app.register(healthRoutes(context));
   await app.register(ensembleRoutes(context));
   await app.register(predictionRoutes(context));
+  await app.register(jobRoutes(context));
   return app;
 }

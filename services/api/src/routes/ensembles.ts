@@ -2,7 +2,7 @@
 import type { EnsembleVersionInfo } from '@ensembles/registry';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type AppContext, DEFAULT_TENANT } from '../app-context.js';
+import type { AppContext } from '../app-context.js';
 import { HttpError } from '../http-errors.js';
 
 export const ensembleSchema = z.object({
@@ -52,28 +52,28 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
         if (!weights && members.length === 0)
           throw new HttpError(400, 'UPLOAD_INVALID', 'the upload has no weights file and no member files');
         const info = weights
-          ? await context.registry.register(DEFAULT_TENANT, manifest, weights)
-          : await context.registry.registerMembers(DEFAULT_TENANT, manifest, members);
+          ? await context.registry.register(request.tenant, manifest, weights)
+          : await context.registry.registerMembers(request.tenant, manifest, members);
         return reply.status(201).send({ ...describe(info), created: info.created });
       },
     );
 
-    app.get('/v1/ensembles', { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }) } } }, async () => ({
-      ensembles: (await context.registry.list(DEFAULT_TENANT)).map(describe),
+    app.get('/v1/ensembles', { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }) } } }, async (request) => ({
+      ensembles: (await context.registry.list(request.tenant)).map(describe),
     }));
 
     app.get(
       '/v1/ensembles/:name',
       { schema: { params: nameParams, response: { 200: ensembleSchema.extend({ versions: z.array(ensembleSchema) }) } } },
       async (request) => {
-        const latest = await context.registry.resolve(DEFAULT_TENANT, request.params.name);
-        const versions = await context.registry.versions(DEFAULT_TENANT, latest.name);
+        const latest = await context.registry.resolve(request.tenant, request.params.name);
+        const versions = await context.registry.versions(request.tenant, latest.name);
         return { ...describe(latest), versions: versions.map(describe) };
       },
     );
 
     app.delete('/v1/ensembles/:name', { schema: { params: nameParams } }, async (request, reply) => {
-      const deleted = await context.registry.delete(DEFAULT_TENANT, request.params.name);
+      const deleted = await context.registry.delete(request.tenant, request.params.name);
       if (!deleted) throw new HttpError(404, 'ENSEMBLE_NOT_FOUND', `no ensemble named ${request.params.name}`);
       return reply.status(204).send();
     });

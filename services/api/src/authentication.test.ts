@@ -1,0 +1,92 @@
+/**
+ * API keys and tenants, with no worker running (jobs stay queued): every
+ * route but liveness and readiness needs a key; one tenant never sees
+ * another's ensembles or jobs; a queued job can be cancelled.
+ */
+import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
+import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiConfig } from './api-config.js';
+import { buildApp } from './app.js';
+import { openAppContext } from './open-app-context.js';
+import { multipartBody } from './testing/multipart.js';
+
+const ACME = 'acme-key-0123456789';
+const GLOBEX = 'globex-key-0123456789';
+const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
+const architecture = parseManifest(manifest);
+const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
+const weights = writeSafetensors(
+  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
+);
+
+let redis: PrivateRedis;
+let app: FastifyInstance;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  const context = await openAppContext(
+    parseApiConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'authtest', API_KEYS: `acme:${ACME},globex:${GLOBEX}` }),
+  );
+  close = context.close;
+  app = await buildApp(context);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await close?.();
+  await redis?.stop();
+});
+
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe('authentication and tenants', () => {
+  it('answers 401 without a valid key, except for liveness and readiness', async () => {
+    expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
+    for (const headers of [{}, as('not-a-key'), { authorization: ACME }]) {
+      const response = await app.inject({ method: 'GET', url: '/v1/ensembles', headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it("keeps each tenant's ensembles and jobs to itself, and cancels a queued job", async () => {
+    const { payload, headers } = multipartBody([
+      { name: 'manifest', content: JSON.stringify(manifest) },
+      { name: 'weights', filename: 'w.safetensors', content: weights },
+    ]);
+    expect((await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers: { ...headers, ...as(ACME) } })).statusCode).toBe(
+      201,
+    );
+    expect((await app.inject({ method: 'GET', url: '/v1/ensembles', headers: as(GLOBEX) })).json()).toEqual({ ensembles: [] });
+    expect((await app.inject({ method: 'GET', url: '/v1/ensembles/tiny', headers: as(GLOBEX) })).statusCode).toBe(404);
+
+    const submitted = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/tiny/predictions',
+      headers: as(ACME),
+      payload: { input: { shape: [1, 3], data: [1, 2, 3] } },
+    });
+    expect(submitted.statusCode).toBe(202);
+    const { url, status } = submitted.json();
+    expect(status).toBe('queued');
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/ensembles/tiny/predictions',
+          headers: as(GLOBEX),
+          payload: { input: { shape: [1, 3], data: [1, 2, 3] } },
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await app.inject({ method: 'GET', url, headers: as(GLOBEX) })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url, headers: as(GLOBEX) })).statusCode).toBe(404);
+
+    expect((await app.inject({ method: 'DELETE', url, headers: as(ACME) })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'GET', url, headers: as(ACME) })).statusCode).toBe(404);
+  });
+});

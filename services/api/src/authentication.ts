@@ -1,0 +1,39 @@
+/**
+ * API keys as bearer tokens, each bound to a tenant. Every route but
+ * liveness and readiness needs one; the request then acts as that tenant.
+ * With no keys configured, authentication is off and every request is the
+ * tenant `default` (the service says so at start-up).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_TENANT } from './app-context.js';
+import { HttpError } from './http-errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant the request acts as. */
+    tenant: string;
+  }
+}
+
+const OPEN_ROUTES = ['/v2/health/live', '/v2/health/ready'];
+
+export function installAuthentication(app: FastifyInstance, keys: ReadonlyMap<string, string>): void {
+  app.decorateRequest('tenant', DEFAULT_TENANT);
+  if (keys.size === 0) return;
+  // Keys are compared as SHA-256 digests in constant time, never as strings.
+  const digests = [...keys].map(([key, tenant]) => ({ digest: sha256(key), tenant }));
+  app.addHook('onRequest', async (request) => {
+    if (OPEN_ROUTES.includes(request.url.split('?')[0] as string)) return;
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) throw new HttpError(401, 'UNAUTHORIZED', 'send an API key: Authorization: Bearer <key>');
+    const digest = sha256(match[1] as string);
+    const found = digests.find((entry) => timingSafeEqual(entry.digest, digest));
+    if (!found) throw new HttpError(401, 'UNAUTHORIZED', 'the API key is not valid');
+    request.tenant = found.tenant;
+  });
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
