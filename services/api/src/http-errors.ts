@@ -55,6 +55,12 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
   if (error instanceof RegistryError) {
     return { status: error.code === 'ENSEMBLE_NOT_FOUND' ? 404 : 400, body: { error: { code: error.code, message: error.message } } };
   }
+  if (isRedisUnavailable(error)) {
+    return {
+      status: 503,
+      body: { error: { code: 'REDIS_UNAVAILABLE', message: 'the queue store (Redis) does not answer; retry shortly' } },
+    };
+  }
   const fastifyError = error as FastifyError;
   if (fastifyError.statusCode === 413 || fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
     return { status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: fastifyError.message } } };
@@ -77,4 +83,13 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
+}
+
+/** ioredis' ways of saying the connection is gone (it has no error class for them). */
+function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  return /Stream isn't writeable|Connection is closed/.test(error.message);
 }

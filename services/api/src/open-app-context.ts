@@ -7,7 +7,8 @@ import type { ApiConfig } from './api-config.js';
 import type { AppContext } from './app-context.js';
 
 export async function openAppContext(config: ApiConfig): Promise<AppContext & { close(): Promise<void> }> {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  // Fail fast while Redis is away (answered 503), rather than queue commands and hang.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const keys = redisKeys(config.REDIS_PREFIX);
   const prefix = `${config.REDIS_PREFIX}:bull`;
   const queue = new Queue(PREDICTION_QUEUE, { connection: redis, prefix });
@@ -21,9 +22,19 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
     queue,
     queueEvents,
     async close() {
-      await queueEvents.close();
-      await queue.close();
+      // A graceful close waits for Redis; when Redis is gone, do not wait for it.
+      const graceful = Promise.all([queueEvents.close(), queue.close()]);
+      const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+      await Promise.race([
+        graceful.then(
+          () => undefined,
+          () => undefined,
+        ),
+        gaveUp,
+      ]);
       redis.disconnect();
+      // BullMQ's own disconnects wait for a connection too: start them, do not wait for them.
+      for (const closing of [queueEvents.disconnect(), queue.disconnect()]) closing.catch(() => undefined);
     },
   };
 }

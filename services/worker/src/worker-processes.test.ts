@@ -131,4 +131,21 @@ describe('worker processes', () => {
     expect(retaken).toBeGreaterThan(0);
     survivor.kill('SIGTERM');
   }, 120_000);
+
+  it('drains on SIGTERM: active jobs finish, no new one starts, the process exits 0', async () => {
+    const worker = startWorker();
+    const ids = await submit(200);
+    for (let i = 0; i < 400 && ((await queue.getJobCounts('completed')).completed ?? 0) < 130; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const counts = await queue.getJobCounts('completed', 'failed', 'active', 'wait');
+    expect(counts.active).toBe(0);
+    expect(counts.failed).toBe(0);
+    // it stopped taking jobs: some of this round are still waiting, none is lost
+    expect(counts.wait).toBeGreaterThan(0);
+    expect((counts.completed ?? 0) + (counts.wait ?? 0)).toBe(120 + ids.length);
+  }, 120_000);
 });
