@@ -201,6 +201,21 @@ describe('the prediction service', () => {
     expect(JSON.stringify(response.json())).toContain(message);
   });
 
+  it('serves an OpenAPI document generated from the route schemas, and a docs page', async () => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const document = response.json();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1/ensembles', '/v1/ensembles/{name}', '/v1/ensembles/{name}/predictions', '/v1/jobs/{id}']),
+    );
+    const body = document.paths['/v1/ensembles/{name}/predictions'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(body.properties)).toEqual(
+      expect.arrayContaining(['input', 'mode', 'combine', 'weights', 'uncertainty', 'priority']),
+    );
+    expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
   it('answers 404 for unknown ensembles and jobs, and refuses a bad upload naming the problem', async () => {
     expect(
       (

@@ -3,8 +3,10 @@
  * in-process (`app.inject`) against a private Redis.
  */
 import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './app-context.js';
 import { installAuthentication } from './authentication.js';
 import { installErrorHandler } from './http-errors.js';
@@ -23,6 +25,17 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   installErrorHandler(app);
   installAuthentication(app, context.config.API_KEYS);
   await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
+  // The OpenAPI document is generated from the routes' zod schemas.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'deep-ensembles', description: 'Deep ensembles served as one vectorized forward pass.', version: '0.1.0' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(context));
   await app.register(ensembleRoutes(context));
   await app.register(predictionRoutes(context));

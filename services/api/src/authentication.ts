@@ -1,6 +1,6 @@
 /**
  * API keys as bearer tokens, each bound to a tenant. Every route but
- * liveness and readiness needs one; the request then acts as that tenant.
+ * liveness, readiness and the API's documentation needs one; the request then acts as that tenant.
  * With no keys configured, authentication is off and every request is the
  * tenant `default` (the service says so at start-up).
  */
@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const OPEN_ROUTES = ['/v2/health/live', '/v2/health/ready'];
+const OPEN_ROUTES = ['/v2/health/live', '/v2/health/ready', '/openapi.json'];
+const OPEN_PREFIXES = ['/docs'];
 
 export function installAuthentication(app: FastifyInstance, keys: ReadonlyMap<string, string>): void {
   app.decorateRequest('tenant', DEFAULT_TENANT);
@@ -24,7 +25,8 @@ export function installAuthentication(app: FastifyInstance, keys: ReadonlyMap<st
   // Keys are compared as SHA-256 digests in constant time, never as strings.
   const digests = [...keys].map(([key, tenant]) => ({ digest: sha256(key), tenant }));
   app.addHook('onRequest', async (request) => {
-    if (OPEN_ROUTES.includes(request.url.split('?')[0] as string)) return;
+    const path = request.url.split('?')[0] as string;
+    if (OPEN_ROUTES.includes(path) || OPEN_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new HttpError(401, 'UNAUTHORIZED', 'send an API key: Authorization: Bearer <key>');
     const digest = sha256(match[1] as string);

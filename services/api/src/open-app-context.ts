@@ -9,6 +9,8 @@ import type { AppContext } from './app-context.js';
 export async function openAppContext(config: ApiConfig): Promise<AppContext & { close(): Promise<void> }> {
   // Fail fast while Redis is away (answered 503), rather than queue commands and hang.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // Connection errors surface as 503s and in readiness; ioredis would also print each retry.
+  redis.on('error', () => undefined);
   const keys = redisKeys(config.REDIS_PREFIX);
   const prefix = `${config.REDIS_PREFIX}:bull`;
   const queue = new Queue(PREDICTION_QUEUE, { connection: redis, prefix });
