@@ -15,6 +15,7 @@
  *   never collides with another name's record.
  * - `{p}:tenant:{t}:idempotency:{key}`: the job an `Idempotency-Key` created (string, with the results' TTL)
  * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes)
+ * - `{p}:workers`: live workers by last heartbeat (sorted set); `{p}:worker:{id}`: one's announcement (string, JSON, expiring)
  */
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
@@ -30,6 +31,8 @@ export function redisKeys(prefix = 'ens') {
     ensembleHistory: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}:history`,
     idempotency: (tenant: string, key: string) => `${prefix}:tenant:${tenant}:idempotency:${key}`,
     jobInput: (jobId: string) => `${prefix}:job:${jobId}:input`,
+    worker: (workerId: string) => `${prefix}:worker:${workerId}`,
+    workers: `${prefix}:workers`,
     jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
   };
 }

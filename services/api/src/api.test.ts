@@ -201,6 +201,13 @@ describe('the prediction service', () => {
     expect(JSON.stringify(response.json())).toContain(message);
   });
 
+  it('lists the live workers, as they announce themselves', async () => {
+    const { workers } = (await app.inject({ method: 'GET', url: '/v1/workers' })).json();
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatchObject({ id: worker.id, pid: process.pid, engine: 'onnx', backend: 'cpu', threads: 1 });
+    expect(workers[0].versions).toEqual(expect.arrayContaining([version]));
+  });
+
   it('serves an OpenAPI document generated from the route schemas, and a docs page', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(response.statusCode).toBe(200);

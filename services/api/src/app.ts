@@ -14,6 +14,7 @@ import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { workerRoutes } from './routes/workers.js';
 
 export async function buildApp(context: AppContext, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -40,5 +41,6 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   await app.register(ensembleRoutes(context));
   await app.register(predictionRoutes(context));
   await app.register(jobRoutes(context));
+  await app.register(workerRoutes(context));
   return app;
 }

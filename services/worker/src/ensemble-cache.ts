@@ -23,12 +23,16 @@ interface Entry {
 export class EnsembleCache {
   private readonly entries = new Map<string, Entry>();
   private readonly counters = { hits: 0, loads: 0, evictions: 0 };
+  /** The backend the engine runs on, once it has compiled something. */
+  backend: string | undefined;
 
   constructor(
     private readonly registry: EnsembleRegistry,
     private readonly engine: EnsembleEngine,
     /** @defaultValue 1 GiB */
     private readonly budgetBytes = 1 << 30,
+    /** Called when a version has been compiled (e.g. to announce it). */
+    private readonly onLoaded: () => void = () => undefined,
   ) {}
 
   /** The compiled ensemble of `version`, loading and compiling it on first use. */
@@ -62,7 +66,10 @@ export class EnsembleCache {
   private async load(version: string, sized: (bytes: number) => void): Promise<CompiledEnsemble> {
     const [{ architecture }, weights] = await Promise.all([this.registry.loadVersion(version), this.registry.loadWeights(version)]);
     sized(weights.byteLength);
-    return this.engine.compile(loadStackedEnsemble(architecture, readSafetensors(weights).tensors));
+    const compiled = await this.engine.compile(loadStackedEnsemble(architecture, readSafetensors(weights).tensors));
+    this.backend = compiled.backend;
+    this.onLoaded();
+    return compiled;
   }
 
   /** Records an entry's size and evicts least recently used entries beyond the budget (never the newest). */

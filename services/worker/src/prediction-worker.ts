@@ -12,8 +12,11 @@ import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { predictionProcessor } from './prediction-processor.js';
 import type { WorkerConfig } from './worker-config.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 export interface PredictionWorker {
+  /** This worker as job results and `GET /v1/workers` name it (`host:pid`). */
+  readonly id: string;
   readonly worker: Worker;
   readonly cache: EnsembleCache;
   close(): Promise<void>;
@@ -23,7 +26,7 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const keys = redisKeys(config.REDIS_PREFIX);
   const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
-  const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES);
+  const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES, () => heartbeat.refresh());
   const batcher = new MicroBatcher({ maxRows: config.BATCH_MAX_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS });
   const worker = new Worker(
     PREDICTION_QUEUE,
@@ -36,11 +39,21 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     },
   );
+  const heartbeat = new WorkerHeartbeat(redis, keys, () => ({
+    engine: config.ENSEMBLE_ENGINE,
+    backend: cache.backend ?? config.ENSEMBLE_BACKEND,
+    threads: config.ENSEMBLE_THREADS,
+    concurrency: config.WORKER_CONCURRENCY,
+    versions: cache.stats().versions,
+  }));
+  heartbeat.start();
   return {
     worker,
     cache,
+    id: heartbeat.id,
     async close() {
       await worker.close();
+      await heartbeat.stop().catch(() => undefined);
       await cache.dispose();
       await engine.dispose();
       redis.disconnect();

@@ -1,0 +1,23 @@
+/** What a live worker tells the system about itself, refreshed with every heartbeat. */
+import { z } from 'zod';
+
+export const workerAnnouncementSchema = z
+  .object({
+    id: z.string(),
+    host: z.string(),
+    pid: z.number().int(),
+    engine: z.string(),
+    backend: z.string(),
+    threads: z.number().int(),
+    concurrency: z.number().int(),
+    /** Ensemble versions it holds compiled. */
+    versions: z.array(z.string()),
+    startedAt: z.number().int(),
+    heartbeatAt: z.number().int(),
+  })
+  .strict();
+export type WorkerAnnouncement = z.infer<typeof workerAnnouncementSchema>;
+
+/** A worker whose last heartbeat is older than this is not live. */
+export const WORKER_HEARTBEAT_MS = 5_000;
+export const WORKER_TTL_MS = 3 * WORKER_HEARTBEAT_MS;
