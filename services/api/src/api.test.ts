@@ -201,6 +201,23 @@ describe('the prediction service', () => {
     expect(JSON.stringify(response.json())).toContain(message);
   });
 
+  it('streams the status changes of a job as server-sent events until it completes', async () => {
+    const submitted = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/small-mlp/predictions',
+      payload: { input: { shape: [2, 6], data: Array(12).fill(0.25) }, combine: 'mean' },
+    });
+    const events = await app.inject({ method: 'GET', url: `${submitted.json().url}/events` });
+    expect(events.headers['content-type']).toBe('text/event-stream');
+    const statuses = events.body
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: status'))
+      .map((block) => JSON.parse(block.split('\ndata: ')[1] as string).status);
+    expect(statuses.at(-1)).toBe('completed');
+    expect(new Set(statuses).size).toBe(statuses.length);
+    expect((await app.inject({ method: 'GET', url: '/v1/jobs/5b0f5a52-4a51-4d6b-9d0e-3a1f0c7e2f11/events' })).statusCode).toBe(404);
+  });
+
   it('lists the live workers, as they announce themselves', async () => {
     const { workers } = (await app.inject({ method: 'GET', url: '/v1/workers' })).json();
     expect(workers).toHaveLength(1);

@@ -12,6 +12,7 @@ import { installAuthentication } from './authentication.js';
 import { installErrorHandler } from './http-errors.js';
 import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
+import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { workerRoutes } from './routes/workers.js';
@@ -41,6 +42,7 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   await app.register(ensembleRoutes(context));
   await app.register(predictionRoutes(context));
   await app.register(jobRoutes(context));
+  await app.register(jobEventRoutes(context));
   await app.register(workerRoutes(context));
   return app;
 }

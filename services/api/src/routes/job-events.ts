@@ -1,0 +1,55 @@
+/**
+ * `GET /v1/jobs/{id}/events`: the job's status changes as server-sent
+ * events (`event: status`, data: the job view), ending when it completes or
+ * fails. A client that goes away leaves nothing behind.
+ */
+import type { PredictionJobData } from '@ensembles/jobs';
+import { Job } from 'bullmq';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import { HttpError } from '../http-errors.js';
+import { type JobView, jobView } from '../job-view.js';
+
+const KEEP_ALIVE_MS = 15_000;
+
+export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/jobs/:id/events', { schema: { params: z.object({ id: z.string().uuid() }) } }, async (request, reply) => {
+      const { id } = request.params;
+      const found = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+      if (!found || found.data.tenant !== request.tenant) throw new HttpError(404, 'JOB_NOT_FOUND', `no job ${id}`);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      let last = '';
+      let finished = false;
+      const send = async () => {
+        const job = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+        if (finished || !job) return;
+        const view: JobView = await jobView(context, job);
+        if (view.status !== last) {
+          last = view.status;
+          raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
+        }
+        if (view.status === 'completed' || view.status === 'failed') end();
+      };
+      const onEvent = ({ jobId }: { jobId: string }) => {
+        if (jobId === id) send().catch(end);
+      };
+      const events = ['active', 'completed', 'failed'] as const;
+      const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+      function end(): void {
+        if (finished) return;
+        finished = true;
+        clearInterval(keepAlive);
+        for (const event of events) context.queueEvents.off(event, onEvent);
+        raw.end();
+      }
+      for (const event of events) context.queueEvents.on(event, onEvent);
+      raw.on('close', end); // the client went away (the response's close, not the request's)
+      await send().catch(end);
+    });
+  };
+}
