@@ -218,6 +218,41 @@ describe('the prediction service', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/jobs/5b0f5a52-4a51-4d6b-9d0e-3a1f0c7e2f11/events' })).statusCode).toBe(404);
   });
 
+  it('answers the Open Inference Protocol: metadata, readiness and a synchronous infer', async () => {
+    const metadata = (await app.inject({ method: 'GET', url: '/v2/models/small-mlp' })).json();
+    expect(metadata).toMatchObject({
+      name: 'small-mlp',
+      versions: [version],
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 6] }],
+    });
+    expect((await app.inject({ method: 'GET', url: '/v2/models/small-mlp/ready' })).statusCode).toBe(200);
+    const input = randomInput([2, 6], 3);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v2/models/small-mlp/infer',
+      payload: {
+        id: 'req-1',
+        inputs: [{ name: 'input', shape: [2, 6], datatype: 'FP32', data: Array.from(input.data) }],
+        parameters: { combine: 'vote' },
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({ id: 'req-1', model_name: 'small-mlp', model_version: version });
+    const expected = await local.run(input, { mode: 'shared' });
+    const members = body.outputs.find((o: { name: string }) => o.name === 'members');
+    expectClose(members.data, expected.data);
+    const combined = body.outputs.find((o: { name: string }) => o.name === 'combined');
+    expect(combined).toMatchObject({ datatype: 'INT64', shape: [2] });
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/v2/models/nope/infer',
+      payload: { inputs: [{ name: 'input', shape: [1, 6], datatype: 'FP32', data: Array(6).fill(0) }] },
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'no ensemble named nope' });
+  });
+
   it('lists the live workers, as they announce themselves', async () => {
     const { workers } = (await app.inject({ method: 'GET', url: '/v1/workers' })).json();
     expect(workers).toHaveLength(1);

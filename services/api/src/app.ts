@@ -14,6 +14,7 @@ import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { openInferenceRoutes } from './routes/open-inference.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { workerRoutes } from './routes/workers.js';
 
@@ -44,5 +45,6 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   await app.register(jobRoutes(context));
   await app.register(jobEventRoutes(context));
   await app.register(workerRoutes(context));
+  await app.register(openInferenceRoutes(context));
   return app;
 }

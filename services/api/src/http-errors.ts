@@ -78,6 +78,8 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // The Open Inference Protocol's errors are a bare message.
+    if (request.url.startsWith('/v2/models')) return reply.status(status).send({ error: body.error.message });
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
