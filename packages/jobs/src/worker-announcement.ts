@@ -12,6 +12,8 @@ export const workerAnnouncementSchema = z
     concurrency: z.number().int(),
     /** Ensemble versions it holds compiled. */
     versions: z.array(z.string()),
+    /** Its compiled-ensemble cache: requests served from it, and versions loaded into it. */
+    cache: z.object({ hits: z.number().int(), loads: z.number().int() }),
     startedAt: z.number().int(),
     heartbeatAt: z.number().int(),
   })

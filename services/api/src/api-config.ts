@@ -26,6 +26,8 @@ export const apiConfigSchema = z.object({
   /** Retries of a job after a failure that retrying can fix. */
   JOB_ATTEMPTS: integer(3, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The key that opens the queue dashboard (`/admin/queues`) when authentication is on. */
+  ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
    * API keys, each bound to a tenant: `tenant:key,tenant:key`. Empty (the
    * embedded default): authentication is off and every request is the tenant

@@ -253,6 +253,30 @@ describe('the prediction service', () => {
     expect(missing.json()).toEqual({ error: 'no ensemble named nope' });
   });
 
+  it('exposes Prometheus metrics and the queue dashboard', async () => {
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    for (const name of [
+      'http_requests_total',
+      'http_request_duration_seconds',
+      'queue_jobs',
+      'job_queue_seconds',
+      'job_compute_seconds',
+      'job_batch_rows',
+      'job_batch_jobs',
+      'workers_live',
+      'worker_cache_events',
+    ]) {
+      expect(metrics.body).toContain(`# TYPE ${name} `);
+    }
+    expect(metrics.body).toMatch(/queue_jobs\{state="completed"\} [1-9]/);
+    expect(metrics.body).toMatch(/job_compute_seconds_count [1-9]/);
+    expect(metrics.body).toMatch(/workers_live 1/);
+    const dashboard = await app.inject({ method: 'GET', url: '/admin/queues' });
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.headers['content-type']).toContain('text/html');
+  });
+
   it('lists the live workers, as they announce themselves', async () => {
     const { workers } = (await app.inject({ method: 'GET', url: '/v1/workers' })).json();
     expect(workers).toHaveLength(1);

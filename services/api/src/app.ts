@@ -10,6 +10,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from './app-context.js';
 import { installAuthentication } from './authentication.js';
 import { installErrorHandler } from './http-errors.js';
+import { installMetrics } from './metrics.js';
+import { installQueueDashboard } from './queue-dashboard.js';
 import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
@@ -27,6 +29,7 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
   installAuthentication(app, context.config.API_KEYS);
+  installMetrics(app, context);
   await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
   // The OpenAPI document is generated from the routes' zod schemas.
   await app.register(swagger, {
@@ -46,5 +49,6 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   await app.register(jobEventRoutes(context));
   await app.register(workerRoutes(context));
   await app.register(openInferenceRoutes(context));
+  await installQueueDashboard(app, context);
   return app;
 }

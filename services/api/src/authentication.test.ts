@@ -14,6 +14,7 @@ import { multipartBody } from './testing/multipart.js';
 
 const ACME = 'acme-key-0123456789';
 const GLOBEX = 'globex-key-0123456789';
+const ADMIN = 'admin-key-0123456789';
 const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
 const architecture = parseManifest(manifest);
 const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
@@ -28,7 +29,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   redis = await startPrivateRedis();
   const context = await openAppContext(
-    parseApiConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'authtest', API_KEYS: `acme:${ACME},globex:${GLOBEX}` }),
+    parseApiConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'authtest', API_KEYS: `acme:${ACME},globex:${GLOBEX}`, ADMIN_KEY: ADMIN }),
   );
   close = context.close;
   app = await buildApp(context);
@@ -88,5 +89,15 @@ describe('authentication and tenants', () => {
 
     expect((await app.inject({ method: 'DELETE', url, headers: as(ACME) })).statusCode).toBe(204);
     expect((await app.inject({ method: 'GET', url, headers: as(ACME) })).statusCode).toBe(404);
+  });
+
+  it('opens the queue dashboard only with the admin key', async () => {
+    const anonymous = await app.inject({ method: 'GET', url: '/admin/queues' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="queues"');
+    expect((await app.inject({ method: 'GET', url: '/admin/queues', headers: as(ACME) })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/admin/queues', headers: as(ADMIN) })).statusCode).toBe(200);
+    const basic = `Basic ${Buffer.from(`admin:${ADMIN}`).toString('base64')}`;
+    expect((await app.inject({ method: 'GET', url: '/admin/queues', headers: { authorization: basic } })).statusCode).toBe(200);
   });
 });

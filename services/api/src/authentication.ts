@@ -17,7 +17,8 @@ declare module 'fastify' {
 }
 
 const OPEN_ROUTES = ['/v2/health/live', '/v2/health/ready', '/openapi.json'];
-const OPEN_PREFIXES = ['/docs'];
+// The dashboard checks the admin key itself (queue-dashboard.ts); metrics are for the scraper.
+const OPEN_PREFIXES = ['/docs', '/admin/queues', '/metrics'];
 
 export function installAuthentication(app: FastifyInstance, keys: ReadonlyMap<string, string>): void {
   app.decorateRequest('tenant', DEFAULT_TENANT);

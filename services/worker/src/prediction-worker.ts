@@ -45,6 +45,7 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
     threads: config.ENSEMBLE_THREADS,
     concurrency: config.WORKER_CONCURRENCY,
     versions: cache.stats().versions,
+    cache: { hits: cache.stats().hits, loads: cache.stats().loads },
   }));
   heartbeat.start();
   return {
