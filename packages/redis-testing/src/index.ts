@@ -13,6 +13,8 @@ export interface PrivateRedis {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** Stops the server, keeping its directory, and starts it again on the same port (what it persisted survives). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,23 @@ export interface PrivateRedisOptions {
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ensembles-redis-'));
+  let child = await launch(port, dir, options);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    async restart() {
+      await halt(child);
+      child = await launch(port, dir, options);
+    },
+    async stop() {
+      await halt(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launch(port: number, dir: string, options: PrivateRedisOptions): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
@@ -41,22 +60,16 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     child.once('error', (error) => reject(new Error(`cannot start redis-server (is it on the PATH?): ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} before answering`)));
   });
+  exited.catch(() => undefined);
   await Promise.race([waitForPing(port, options.startTimeoutMs ?? 10_000), exited]);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    dir,
-    stop: () => stop(child, dir),
-  };
+  return child;
 }
 
-async function stop(child: ChildProcess, dir: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await gone;
-  }
-  rmSync(dir, { recursive: true, force: true });
+async function halt(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await gone;
 }
 
 function freePort(): Promise<number> {
