@@ -131,6 +131,29 @@ describe('the prediction service', () => {
     }
   });
 
+  it('takes the input as a safetensors body with the options as query parameters', async () => {
+    const input = randomInput([3, 5, 6], 21);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/small-mlp/predictions?mode=per-member&combine=weighted&weights=1,1,2&uncertainty=true',
+      headers: { 'content-type': 'application/octet-stream', prefer: 'wait=10' },
+      payload: Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])),
+    });
+    expect(response.statusCode).toBe(200);
+    const job = response.json();
+    const expected = await local.run(input, { mode: 'per-member' });
+    expectClose(job.result.members.data, expected.data);
+    expect(job.result.predictiveEntropy.shape).toEqual([5]);
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/small-mlp/predictions',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: Buffer.from(writeSafetensors([float32Tensor('x', [1, 6], new Float32Array(6))])),
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.message).toBe('the safetensors body has no tensor named "input"');
+  });
+
   it('answers 202 at once without Prefer, and the job can be polled until it completes', async () => {
     const response = await app.inject({
       method: 'POST',
