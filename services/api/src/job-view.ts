@@ -4,7 +4,7 @@
  */
 import { readSafetensors, toFloat32 } from '@ensembles/core';
 import { type PredictionJobData, predictionJobResultSchema } from '@ensembles/jobs';
-import type { Job } from 'bullmq';
+import { Job } from 'bullmq';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
 import { type TensorJson, tensorJsonSchema, tensorToJson } from './tensor-json.js';
@@ -35,9 +35,14 @@ function statusOf(state: string): (typeof jobStatuses)[number] {
   return 'queued';
 }
 
-export async function jobView(context: AppContext, job: Job<PredictionJobData>): Promise<JobView> {
-  const id = job.id as string;
-  const status = statusOf(await job.getState());
+export async function jobView(context: AppContext, fetched: Job<PredictionJobData>): Promise<JobView> {
+  const id = fetched.id as string;
+  const status = statusOf(await fetched.getState());
+  // The state is read after the job: if it finished in between, read the job again for its outcome.
+  const job =
+    status === 'completed' || status === 'failed'
+      ? (((await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined) ?? fetched)
+      : fetched;
   const view: JobView = {
     id,
     url: `/v1/jobs/${id}`,

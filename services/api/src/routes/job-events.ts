@@ -35,8 +35,13 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
         }
         if (view.status === 'completed' || view.status === 'failed') end();
       };
+      const fail = (error: unknown) => {
+        if (!finished)
+          raw.write(`event: error\ndata: ${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n\n`);
+        end();
+      };
       const onEvent = ({ jobId }: { jobId: string }) => {
-        if (jobId === id) send().catch(end);
+        if (jobId === id) send().catch(fail);
       };
       const events = ['active', 'completed', 'failed'] as const;
       const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
@@ -49,7 +54,7 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
       }
       for (const event of events) context.queueEvents.on(event, onEvent);
       raw.on('close', end); // the client went away (the response's close, not the request's)
-      await send().catch(end);
+      await send().catch(fail);
     });
   };
 }
