@@ -23,6 +23,8 @@ export const apiConfigSchema = z.object({
   MAX_WAIT_SECONDS: integer(30, 0),
   /** How long job inputs and results stay in Redis. */
   RESULT_TTL_SECONDS: integer(3600, 1),
+  /** Jobs waiting in the queue beyond which new submissions get 429 with `Retry-After`. */
+  MAX_WAITING_JOBS: integer(100_000, 1),
   /** Retries of a job after a failure that retrying can fix. */
   JOB_ATTEMPTS: integer(3, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

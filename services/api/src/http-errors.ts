@@ -17,6 +17,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** Extra response headers, e.g. `Retry-After`. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = this.constructor.name;
@@ -78,6 +80,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof HttpError) reply.headers(error.headers);
     // The Open Inference Protocol's errors are a bare message.
     if (request.url.startsWith('/v2/models')) return reply.status(status).send({ error: body.error.message });
     return reply.status(status).send(body);

@@ -37,6 +37,13 @@ export async function submitPrediction(context: AppContext, request: PredictionR
   if (options.combine !== 'weighted' && options.weights)
     throw new HttpError(400, 'COMBINE_INVALID', 'weights apply only to combine "weighted"');
 
+  const waiting = await queue.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+  if (waiting >= config.MAX_WAITING_JOBS) {
+    throw new HttpError(429, 'QUEUE_FULL', `${waiting} jobs are waiting, the most this service queues; retry shortly`, {
+      'retry-after': '1',
+    });
+  }
+
   const ttl = config.RESULT_TTL_SECONDS;
   let id: string = randomUUID();
   if (request.idempotencyKey) {

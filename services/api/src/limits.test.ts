@@ -1,0 +1,77 @@
+/** Limits answered with the right status: bodies and uploads too large (413), a full queue (429 with Retry-After). */
+
+import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
+import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiConfig } from './api-config.js';
+import { buildApp } from './app.js';
+import { openAppContext } from './open-app-context.js';
+import { multipartBody } from './testing/multipart.js';
+
+const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
+const architecture = parseManifest(manifest);
+const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
+const weights = writeSafetensors(
+  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
+);
+
+let redis: PrivateRedis;
+let app: FastifyInstance;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  // No worker: submitted jobs stay waiting.
+  const context = await openAppContext(
+    parseApiConfig({
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: 'limitstest',
+      MAX_BODY_BYTES: '2000',
+      MAX_UPLOAD_BYTES: '4000',
+      MAX_WAITING_JOBS: '2',
+    }),
+  );
+  close = context.close;
+  app = await buildApp(context);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await close?.();
+  await redis?.stop();
+});
+
+describe('limits', () => {
+  it('answers 413 for a body or an upload over the limit', async () => {
+    const big = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/tiny/predictions',
+      payload: { input: { shape: [1000, 3], data: Array(3000).fill(0.5) } },
+    });
+    expect(big.statusCode).toBe(413);
+    const { payload, headers } = multipartBody([
+      { name: 'manifest', content: JSON.stringify(manifest) },
+      { name: 'weights', filename: 'w.safetensors', content: new Uint8Array(5000) },
+    ]);
+    const upload = await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers });
+    expect(upload.statusCode).toBe(413);
+    expect(upload.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 429 with Retry-After once the queue holds its most waiting jobs', async () => {
+    const { payload, headers } = multipartBody([
+      { name: 'manifest', content: JSON.stringify(manifest) },
+      { name: 'weights', filename: 'w.safetensors', content: weights },
+    ]);
+    expect((await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers })).statusCode).toBe(201);
+    const submit = () =>
+      app.inject({ method: 'POST', url: '/v1/ensembles/tiny/predictions', payload: { input: { shape: [1, 3], data: [1, 2, 3] } } });
+    expect((await submit()).statusCode).toBe(202);
+    expect((await submit()).statusCode).toBe(202);
+    const full = await submit();
+    expect(full.statusCode).toBe(429);
+    expect(full.headers['retry-after']).toBe('1');
+    expect(full.json().error.code).toBe('QUEUE_FULL');
+  });
+});
