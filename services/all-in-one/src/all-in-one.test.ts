@@ -3,23 +3,13 @@
  * private Redis answers the README's requests, then stops cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import { freePort, type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
 let redis: PrivateRedis;
 let child: ChildProcess;
 let base: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   redis = await startPrivateRedis();

@@ -4,33 +4,16 @@
  * and a job submitted to one is followed, to its result, through the other.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import { freePort, type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { multipartBody } from './testing/multipart.js';
+import { tinyUpload } from './testing/tiny-ensemble.js';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
-const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
-const architecture = parseManifest(manifest);
-const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
-const weights = writeSafetensors(
-  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-);
 
 let redis: PrivateRedis;
 let worker: PredictionWorker;
 const apis: { process: ChildProcess; base: string }[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startApi(): Promise<string> {
   const port = await freePort();
@@ -67,10 +50,7 @@ afterAll(async () => {
 describe('several API processes', () => {
   it('share the registry and the queue', async () => {
     const [first, second] = await Promise.all([startApi(), startApi()]);
-    const { payload, headers } = multipartBody([
-      { name: 'manifest', content: JSON.stringify(manifest) },
-      { name: 'weights', filename: 'w.safetensors', content: weights },
-    ]);
+    const { payload, headers } = tinyUpload();
     const upload = await fetch(`${first}/v1/ensembles`, { method: 'POST', body: payload, headers });
     expect(upload.status).toBe(201);
 

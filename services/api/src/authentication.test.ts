@@ -3,24 +3,17 @@
  * route but liveness and readiness needs a key; one tenant never sees
  * another's ensembles or jobs; a queued job can be cancelled.
  */
-import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiConfig } from './api-config.js';
 import { buildApp } from './app.js';
 import { openAppContext } from './open-app-context.js';
-import { multipartBody } from './testing/multipart.js';
+import { tinyUpload } from './testing/tiny-ensemble.js';
 
 const ACME = 'acme-key-0123456789';
 const GLOBEX = 'globex-key-0123456789';
 const ADMIN = 'admin-key-0123456789';
-const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
-const architecture = parseManifest(manifest);
-const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
-const weights = writeSafetensors(
-  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-);
 
 let redis: PrivateRedis;
 let app: FastifyInstance;
@@ -55,10 +48,7 @@ describe('authentication and tenants', () => {
   });
 
   it("keeps each tenant's ensembles and jobs to itself, and cancels a queued job", async () => {
-    const { payload, headers } = multipartBody([
-      { name: 'manifest', content: JSON.stringify(manifest) },
-      { name: 'weights', filename: 'w.safetensors', content: weights },
-    ]);
+    const { payload, headers } = tinyUpload();
     expect((await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers: { ...headers, ...as(ACME) } })).statusCode).toBe(
       201,
     );

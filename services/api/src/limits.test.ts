@@ -1,6 +1,5 @@
 /** Limits answered with the right status: bodies and uploads too large (413), a full queue (429 with Retry-After). */
 
-import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,13 +7,7 @@ import { parseApiConfig } from './api-config.js';
 import { buildApp } from './app.js';
 import { openAppContext } from './open-app-context.js';
 import { multipartBody } from './testing/multipart.js';
-
-const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
-const architecture = parseManifest(manifest);
-const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
-const weights = writeSafetensors(
-  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-);
+import { tinyManifest as manifest, tinyUpload } from './testing/tiny-ensemble.js';
 
 let redis: PrivateRedis;
 let app: FastifyInstance;
@@ -60,10 +53,7 @@ describe('limits', () => {
   });
 
   it('answers 429 with Retry-After once the queue holds its most waiting jobs', async () => {
-    const { payload, headers } = multipartBody([
-      { name: 'manifest', content: JSON.stringify(manifest) },
-      { name: 'weights', filename: 'w.safetensors', content: weights },
-    ]);
+    const { payload, headers } = tinyUpload();
     expect((await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers })).statusCode).toBe(201);
     const submit = () =>
       app.inject({ method: 'POST', url: '/v1/ensembles/tiny/predictions', payload: { input: { shape: [1, 3], data: [1, 2, 3] } } });

@@ -3,7 +3,6 @@
  * was accepted before survives (the ensemble, a finished job's result), and
  * both carry on without being restarted.
  */
-import { float32Tensor, parseManifest, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import type { FastifyInstance } from 'fastify';
@@ -11,14 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiConfig } from './api-config.js';
 import { buildApp } from './app.js';
 import { openAppContext } from './open-app-context.js';
-import { multipartBody } from './testing/multipart.js';
-
-const manifest = { name: 'tiny', members: 2, input: { shape: [3] }, layers: [{ op: 'linear', name: 'fc', in: 3, out: 2 }] };
-const architecture = parseManifest(manifest);
-const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
-const weights = writeSafetensors(
-  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-);
+import { tinyUpload } from './testing/tiny-ensemble.js';
 
 let redis: PrivateRedis;
 let app: FastifyInstance;
@@ -51,10 +43,7 @@ const predict = () =>
 
 describe('a Redis restart', () => {
   it('keeps what was accepted, and the service carries on', async () => {
-    const { payload, headers } = multipartBody([
-      { name: 'manifest', content: JSON.stringify(manifest) },
-      { name: 'weights', filename: 'w.safetensors', content: weights },
-    ]);
+    const { payload, headers } = tinyUpload();
     expect((await app.inject({ method: 'POST', url: '/v1/ensembles', payload, headers })).statusCode).toBe(201);
     const before = (await predict()).json();
     expect(before.status).toBe('completed');

@@ -80,7 +80,7 @@ export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod 
       { schema: { params: nameParams, body: inferRequestSchema, response: { 200: inferResponseSchema } } },
       async (request) => {
         const [tensor] = request.body.inputs;
-        if (!tensor || tensor.name !== 'input') throw new HttpError(400, 'INPUT_INVALID', 'the input tensor must be named "input"');
+        if (tensor?.name !== 'input') throw new HttpError(400, 'INPUT_INVALID', 'the input tensor must be named "input"');
         const options = predictionOptionsSchema.parse(request.body.parameters ?? {});
         const job = await submitPrediction(context, {
           tenant: request.tenant,
