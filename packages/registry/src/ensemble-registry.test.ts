@@ -158,7 +158,8 @@ describe('EnsembleRegistry', () => {
 
     const chunksBefore = await keysUnder(keys.prefix, 'weights:*');
     const other = await registry.register('globex', mlp(), weights);
-    expect(other).toMatchObject({ version: first.version, created: false });
+    // new to globex, whoever stored the bytes first: one tenant learns nothing of another's uploads
+    expect(other).toMatchObject({ version: first.version, created: true });
     expect(await keysUnder(keys.prefix, 'weights:*')).toEqual(chunksBefore);
     expect((await registry.resolve('globex', 'tiny-mlp')).version).toBe(first.version);
   });

@@ -45,9 +45,12 @@ export interface EnsembleVersionInfo {
   readonly architecture: EnsembleArchitecture;
 }
 
-/** What `register` returns: the version, and whether this call stored its content. */
+/** What `register` returns: the version, and whether it is new to this tenant's name. */
 export interface RegisteredEnsemble extends EnsembleVersionInfo {
-  /** False when the same content was already stored (under any tenant or name). */
+  /**
+   * False when this tenant's name already had this version. Whether another
+   * tenant stored the same content is never told (storage is shared, silently).
+   */
   readonly created: boolean;
 }
 
@@ -94,7 +97,7 @@ export class EnsembleRegistry {
    * anything is written: the manifest (`ManifestError`), the safetensors file
    * (`SafetensorsError`) and the weights against the manifest
    * (`ParametersError`), each listing every problem. Content already stored
-   * is not written again (`created: false`).
+   * (by anyone) is not written again.
    *
    * @example
    * const info = await registry.register('acme', JSON.parse(manifestJson), await readFile('stacked.safetensors'));
@@ -113,12 +116,13 @@ export class EnsembleRegistry {
     // version whatever file they came in (stacked here or by PyTorch, with or without metadata).
     const weights = writeSafetensors(tensors.values());
     const version = versionDigest(canonicalManifest, weights);
-    const created = (await this.redis.exists(this.keys.version(version))) === 0;
-    const now = Date.now();
-    const transaction = this.redis.multi();
-    if (created) this.writeVersion(transaction, version, canonicalManifest, architecture, weights, now);
+    const stored = (await this.redis.exists(this.keys.version(version))) === 1;
     const { name } = architecture.manifest;
     const history = this.keys.ensembleHistory(tenant, name);
+    const created = (await this.redis.lpos(history, version)) === null;
+    const now = Date.now();
+    const transaction = this.redis.multi();
+    if (!stored) this.writeVersion(transaction, version, canonicalManifest, architecture, weights, now);
     transaction
       .lrem(history, 0, version)
       .lpush(history, version)
