@@ -2,7 +2,8 @@
  * Compiled ensembles kept in memory, least recently used first out, within a
  * byte budget (counted as the stacked weights' size). A version is loaded
  * from the registry and compiled once, however many jobs ask for it at the
- * same time; a new version is simply another entry.
+ * same time; a new version is simply another entry. An evicted ensemble is
+ * disposed only once the passes using it have finished.
  */
 import { type CompiledEnsemble, type EnsembleEngine, loadStackedEnsemble, readSafetensors } from '@ensembles/core';
 import type { EnsembleRegistry } from '@ensembles/registry';
@@ -18,7 +19,13 @@ export interface EnsembleCacheStats {
 interface Entry {
   readonly compiled: Promise<CompiledEnsemble>;
   bytes: number;
+  /** Calls of `use` running on it. */
+  users: number;
+  evicted: boolean;
 }
+
+/** Where versions come from: the registry, or anything that reads like it. */
+export type VersionSource = Pick<EnsembleRegistry, 'loadVersion' | 'loadWeights'>;
 
 export class EnsembleCache {
   private readonly entries = new Map<string, Entry>();
@@ -27,7 +34,7 @@ export class EnsembleCache {
   backend: string | undefined;
 
   constructor(
-    private readonly registry: EnsembleRegistry,
+    private readonly registry: VersionSource,
     private readonly engine: EnsembleEngine,
     /** @defaultValue 1 GiB */
     private readonly budgetBytes = 1 << 30,
@@ -35,21 +42,36 @@ export class EnsembleCache {
     private readonly onLoaded: () => void = () => undefined,
   ) {}
 
-  /** The compiled ensemble of `version`, loading and compiling it on first use. */
-  get(version: string): Promise<CompiledEnsemble> {
+  /**
+   * Runs `fn` with the compiled ensemble of `version` (loading and compiling it
+   * on first use); the ensemble stays alive until `fn` settles, even if it is
+   * evicted meanwhile.
+   */
+  async use<T>(version: string, fn: (compiled: CompiledEnsemble) => Promise<T>): Promise<T> {
+    const entry = this.entry(version);
+    entry.users++;
+    try {
+      return await fn(await entry.compiled);
+    } finally {
+      entry.users--;
+      if (entry.evicted && entry.users === 0) void disposeEntry(entry);
+    }
+  }
+
+  private entry(version: string): Entry {
     const cached = this.entries.get(version);
     if (cached) {
       this.counters.hits++;
       // Map order is insertion order: re-inserting marks the entry most recently used.
       this.entries.delete(version);
       this.entries.set(version, cached);
-      return cached.compiled;
+      return cached;
     }
     this.counters.loads++;
-    const entry: Entry = { compiled: this.load(version, (bytes) => this.admit(version, entry, bytes)), bytes: 0 };
+    const entry: Entry = { compiled: this.load(version, (bytes) => this.admit(version, entry, bytes)), bytes: 0, users: 0, evicted: false };
     this.entries.set(version, entry);
     entry.compiled.catch(() => this.entries.get(version) === entry && this.entries.delete(version));
-    return entry.compiled;
+    return entry;
   }
 
   stats(): EnsembleCacheStats {
@@ -81,10 +103,15 @@ export class EnsembleCache {
       this.entries.delete(key);
       total -= other.bytes;
       this.counters.evictions++;
-      void other.compiled.then(
-        (compiled) => compiled.dispose(),
-        () => undefined,
-      );
+      other.evicted = true;
+      if (other.users === 0) void disposeEntry(other);
     }
   }
+}
+
+async function disposeEntry(entry: Entry): Promise<void> {
+  await entry.compiled.then(
+    (compiled) => compiled.dispose(),
+    () => undefined,
+  );
 }

@@ -55,9 +55,10 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
     const input: Tensor = { shape: inputTensor.shape, data: toFloat32(inputTensor) };
 
     try {
-      const compiled = await cache.get(version);
-      const { members, computeMs, batchJobs, batchRows } = await batcher.run(version, compiled, options.mode, input);
-      const { outputsAreProbabilities } = compiled.architecture;
+      const { members, computeMs, batchJobs, batchRows, outputsAreProbabilities } = await cache.use(version, async (compiled) => ({
+        ...(await batcher.run(version, compiled, options.mode, input)),
+        outputsAreProbabilities: compiled.architecture.outputsAreProbabilities,
+      }));
       const combined = combineMembers(members, {
         mode: options.combine,
         outputsAreProbabilities,
