@@ -1,12 +1,11 @@
 /** The example ensemble registered on first start: the seed tutorial's ten MLPs, seeded weights. */
 import {
   EXAMPLE_WEIGHT_SEED,
-  float32Tensor,
   parseManifest,
   randomMembers,
   seedMlpManifest,
   stackFloat32Members,
-  writeSafetensors,
+  writeStackedEnsemble,
 } from '@ensembles/core';
 import { type EnsembleRegistry, RegistryError } from '@ensembles/registry';
 
@@ -25,11 +24,7 @@ export async function registerExampleEnsemble(
   const architecture = parseManifest(seedMlpManifest);
   const { members } = architecture.manifest;
   const stacked = stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED));
-  const weights = writeSafetensors(
-    [...stacked.parameters].map(([parameter, data]) =>
-      float32Tensor(parameter, [members, ...(architecture.parameterShapes.get(parameter) ?? [])], data),
-    ),
-  );
+  const weights = writeStackedEnsemble(stacked);
   const info = await registry.register(tenant, seedMlpManifest, weights);
   return { name, version: info.version, created: info.created };
 }

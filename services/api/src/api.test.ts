@@ -14,6 +14,7 @@ import {
   randomMembers,
   stackFloat32Members,
   writeSafetensors,
+  writeStackedEnsemble,
 } from '@ensembles/core';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
@@ -33,9 +34,7 @@ const manifest = {
 const architecture = parseManifest(manifest);
 const memberParameters = randomMembers(architecture, 3);
 const stacked = stackFloat32Members(architecture, memberParameters);
-const stackedFile = writeSafetensors(
-  [...stacked.parameters].map(([name, data]) => float32Tensor(name, [3, ...(architecture.parameterShapes.get(name) as number[])], data)),
-);
+const stackedFile = writeStackedEnsemble(stacked);
 const memberFiles = memberParameters.map((member) =>
   writeSafetensors([...member].map(([name, data]) => float32Tensor(name, architecture.parameterShapes.get(name) as number[], data))),
 );

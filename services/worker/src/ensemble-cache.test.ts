@@ -1,12 +1,11 @@
 import {
   EngineError,
-  float32Tensor,
   OnnxEngine,
   parseManifest,
   randomInput,
   randomMembers,
   stackFloat32Members,
-  writeSafetensors,
+  writeStackedEnsemble,
 } from '@ensembles/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EnsembleCache, type VersionSource } from './ensemble-cache.js';
@@ -22,9 +21,7 @@ const architecture = parseManifest({
 function source(): VersionSource & { loads: string[] } {
   const weights = (seed: number) => {
     const stacked = stackFloat32Members(architecture, randomMembers(architecture, seed));
-    return writeSafetensors(
-      [...stacked.parameters].map(([name, data]) => float32Tensor(name, [2, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-    );
+    return writeStackedEnsemble(stacked);
   };
   const loads: string[] = [];
   return {

@@ -5,7 +5,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { float32Tensor, parseManifest, randomInput, randomMembers, stackFloat32Members, writeSafetensors } from '@ensembles/core';
+import {
+  float32Tensor,
+  parseManifest,
+  randomInput,
+  randomMembers,
+  stackFloat32Members,
+  writeSafetensors,
+  writeStackedEnsemble,
+} from '@ensembles/core';
 import { PREDICTION_QUEUE, type PredictionJobData, predictionJobResultSchema, redisKeys } from '@ensembles/jobs';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { EnsembleRegistry } from '@ensembles/registry';
@@ -73,9 +81,7 @@ beforeAll(async () => {
   redis = new Redis(server.url, { maxRetriesPerRequest: null });
   const architecture = parseManifest(manifest);
   const stacked = stackFloat32Members(architecture, randomMembers(architecture, 1));
-  const weights = writeSafetensors(
-    [...stacked.parameters].map(([name, data]) => float32Tensor(name, [16, ...(architecture.parameterShapes.get(name) ?? [])], data)),
-  );
+  const weights = writeStackedEnsemble(stacked);
   version = (await new EnsembleRegistry(redis, { keys }).register('default', manifest, weights)).version;
   queue = new Queue(PREDICTION_QUEUE, { connection: redis, prefix: `${prefix}:bull` });
   events = new QueueEvents(PREDICTION_QUEUE, { connection: { url: server.url }, prefix: `${prefix}:bull` });

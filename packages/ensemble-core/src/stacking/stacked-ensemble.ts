@@ -7,6 +7,7 @@ import { checkParameters } from '../manifest/check-parameters.js';
 import type { EnsembleArchitecture } from '../manifest/parse-manifest.js';
 import type { SafetensorsTensor } from '../safetensors/read-safetensors.js';
 import { toFloat32 } from '../safetensors/to-float32.js';
+import { float32Tensor, writeSafetensors } from '../safetensors/write-safetensors.js';
 
 export interface StackedEnsemble {
   readonly architecture: EnsembleArchitecture;
@@ -38,4 +39,19 @@ export function memberOf(ensemble: StackedEnsemble, m: number): StackedEnsemble 
     parameters.set(name, data.subarray(m * size, (m + 1) * size));
   }
   return { architecture: { ...architecture, manifest: { ...architecture.manifest, members: 1 } }, parameters };
+}
+
+/**
+ * A stacked ensemble as a stacked safetensors file (float32, every parameter
+ * `[N, ...]`), the file `ensemble stack` writes and the API accepts.
+ *
+ * @example
+ * writeFileSync('stacked.safetensors', writeStackedEnsemble(ensemble));
+ */
+export function writeStackedEnsemble(ensemble: StackedEnsemble): Uint8Array {
+  const { architecture, parameters } = ensemble;
+  const n = architecture.manifest.members;
+  return writeSafetensors(
+    [...parameters].map(([name, data]) => float32Tensor(name, [n, ...(architecture.parameterShapes.get(name) ?? [])], data)),
+  );
 }
