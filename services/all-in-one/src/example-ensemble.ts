@@ -22,7 +22,6 @@ export async function registerExampleEnsemble(
     if (!(error instanceof RegistryError && error.code === 'ENSEMBLE_NOT_FOUND')) throw error;
   }
   const architecture = parseManifest(seedMlpManifest);
-  const { members } = architecture.manifest;
   const stacked = stackFloat32Members(architecture, randomMembers(architecture, EXAMPLE_WEIGHT_SEED));
   const weights = writeStackedEnsemble(stacked);
   const info = await registry.register(tenant, seedMlpManifest, weights);
