@@ -6,10 +6,11 @@
  * (each API process counts every job, so sum over one API process, or use
  * `max` across them).
  */
-import { type PredictionJobData, predictionJobResultSchema, WORKER_TTL_MS, workerAnnouncementSchema } from '@ensembles/jobs';
+import { type PredictionJobData, predictionJobResultSchema } from '@ensembles/jobs';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
+import { liveWorkers } from './live-workers.js';
 
 const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
 
@@ -62,20 +63,12 @@ export function installMetrics(app: FastifyInstance, context: AppContext): void 
       for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
-  const announcements = async () => {
-    const ids = await context.redis.zrangebyscore(context.keys.workers, Date.now() - WORKER_TTL_MS, '+inf');
-    const values = ids.length > 0 ? await context.redis.mget(ids.map((id) => context.keys.worker(id))) : [];
-    return values.flatMap((json) => {
-      const parsed = json ? workerAnnouncementSchema.safeParse(JSON.parse(json)) : undefined;
-      return parsed?.success ? [parsed.data] : [];
-    });
-  };
   new Gauge({
     name: 'workers_live',
     help: 'Workers whose heartbeat is recent',
     registers: [registry],
     async collect() {
-      this.set((await announcements()).length);
+      this.set((await liveWorkers(context)).length);
     },
   });
   new Gauge({
@@ -85,7 +78,7 @@ export function installMetrics(app: FastifyInstance, context: AppContext): void 
     registers: [registry],
     async collect() {
       this.reset();
-      for (const worker of await announcements()) {
+      for (const worker of await liveWorkers(context)) {
         this.set({ worker: worker.id, event: 'hit' }, worker.cache.hits);
         this.set({ worker: worker.id, event: 'load' }, worker.cache.loads);
       }
