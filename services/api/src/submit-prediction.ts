@@ -81,5 +81,6 @@ export async function awaitJob(context: AppContext, job: Job<PredictionJobData>,
       // failed, or not ready in time: the view says which
     }
   }
-  return jobView(context, ((await Job.fromId(context.queue, job.id as string)) ?? job) as Job<PredictionJobData>);
+  // jobView reads the state afresh, and the job again once it has finished.
+  return jobView(context, job);
 }

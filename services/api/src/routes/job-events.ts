@@ -26,9 +26,9 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
       let last = '';
       let finished = false;
       const send = async () => {
-        const job = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
-        if (finished || !job) return;
-        const view: JobView = await jobView(context, job);
+        if (finished) return;
+        // jobView reads the state afresh, and the job again once it has finished.
+        const view: JobView = await jobView(context, found);
         if (view.status !== last) {
           last = view.status;
           raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
