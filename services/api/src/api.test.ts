@@ -16,14 +16,10 @@ import {
   writeSafetensors,
   writeStackedEnsemble,
 } from '@ensembles/core';
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
-import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiConfig } from './api-config.js';
-import { buildApp } from './app.js';
-import { openAppContext } from './open-app-context.js';
 import { multipartBody } from './testing/multipart.js';
+import { startTestApi, type TestApi } from './testing/test-api.js';
 
 const manifest = {
   name: 'small-mlp',
@@ -39,29 +35,20 @@ const memberFiles = memberParameters.map((member) =>
   writeSafetensors([...member].map(([name, data]) => float32Tensor(name, architecture.parameterShapes.get(name) as number[], data))),
 );
 
-let redis: PrivateRedis;
 let app: FastifyInstance;
-let worker: PredictionWorker;
-let closeContext: () => Promise<void>;
+let api: TestApi;
 const engine = new OnnxEngine({ threads: 1 });
 let local: CompiledEnsemble;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: 'apitest', LOG_LEVEL: 'silent', ENSEMBLE_THREADS: '1' };
-  const context = await openAppContext(parseApiConfig(env));
-  closeContext = context.close;
-  app = await buildApp(context);
-  worker = startPredictionWorker(parseWorkerConfig(env));
+  api = await startTestApi({ REDIS_PREFIX: 'apitest' }, { withWorker: true });
+  app = api.app;
   local = await engine.compile(stacked);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await worker?.close();
-  await closeContext?.();
+  await api?.stop();
   await engine.dispose();
-  await redis?.stop();
 });
 
 function upload(parts: Parameters<typeof multipartBody>[0]) {
@@ -302,7 +289,7 @@ describe('the prediction service', () => {
   it('lists the live workers, as they announce themselves', async () => {
     const { workers } = (await app.inject({ method: 'GET', url: '/v1/workers' })).json();
     expect(workers).toHaveLength(1);
-    expect(workers[0]).toMatchObject({ id: worker.id, pid: process.pid, engine: 'onnx', backend: 'cpu', threads: 1 });
+    expect(workers[0]).toMatchObject({ id: api.worker?.id, pid: process.pid, engine: 'onnx', backend: 'cpu', threads: 1 });
     expect(workers[0].versions).toEqual(expect.arrayContaining([version]));
   });
 

@@ -3,36 +3,24 @@
  * route but liveness and readiness needs a key; one tenant never sees
  * another's ensembles or jobs; a queued job can be cancelled.
  */
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiConfig } from './api-config.js';
-import { buildApp } from './app.js';
-import { openAppContext } from './open-app-context.js';
+import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyUpload } from './testing/tiny-ensemble.js';
 
 const ACME = 'acme-key-0123456789';
 const GLOBEX = 'globex-key-0123456789';
 const ADMIN = 'admin-key-0123456789';
 
-let redis: PrivateRedis;
 let app: FastifyInstance;
-let close: () => Promise<void>;
+let api: TestApi;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  const context = await openAppContext(
-    parseApiConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'authtest', API_KEYS: `acme:${ACME},globex:${GLOBEX}`, ADMIN_KEY: ADMIN }),
-  );
-  close = context.close;
-  app = await buildApp(context);
+  api = await startTestApi({ REDIS_PREFIX: 'authtest', API_KEYS: `acme:${ACME},globex:${GLOBEX}`, ADMIN_KEY: ADMIN });
+  app = api.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await close?.();
-  await redis?.stop();
-});
+afterAll(() => api?.stop());
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 

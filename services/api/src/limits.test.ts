@@ -1,39 +1,21 @@
 /** Limits answered with the right status: bodies and uploads too large (413), a full queue (429 with Retry-After). */
 
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiConfig } from './api-config.js';
-import { buildApp } from './app.js';
-import { openAppContext } from './open-app-context.js';
 import { multipartBody } from './testing/multipart.js';
+import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyManifest as manifest, tinyUpload } from './testing/tiny-ensemble.js';
 
-let redis: PrivateRedis;
 let app: FastifyInstance;
-let close: () => Promise<void>;
+let api: TestApi;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
   // No worker: submitted jobs stay waiting.
-  const context = await openAppContext(
-    parseApiConfig({
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: 'limitstest',
-      MAX_BODY_BYTES: '2000',
-      MAX_UPLOAD_BYTES: '4000',
-      MAX_WAITING_JOBS: '2',
-    }),
-  );
-  close = context.close;
-  app = await buildApp(context);
+  api = await startTestApi({ REDIS_PREFIX: 'limitstest', MAX_BODY_BYTES: '2000', MAX_UPLOAD_BYTES: '4000', MAX_WAITING_JOBS: '2' });
+  app = api.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await close?.();
-  await redis?.stop();
-});
+afterAll(() => api?.stop());
 
 describe('limits', () => {
   it('answers 413 for a body or an upload over the limit', async () => {

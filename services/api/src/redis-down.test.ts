@@ -1,16 +1,12 @@
 /** With Redis gone, the API answers 503 at once (never a hang), and says it is not ready. */
-import { startPrivateRedis } from '@ensembles/redis-testing';
 import { describe, expect, it } from 'vitest';
-import { parseApiConfig } from './api-config.js';
-import { buildApp } from './app.js';
-import { openAppContext } from './open-app-context.js';
+import { startTestApi } from './testing/test-api.js';
 
 describe('Redis unavailable', () => {
   it('answers 503 with a clear code, and readiness fails', async () => {
-    const redis = await startPrivateRedis();
-    const context = await openAppContext(parseApiConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'downtest' }));
-    const app = await buildApp(context);
-    await redis.stop();
+    const api = await startTestApi({ REDIS_PREFIX: 'downtest' });
+    const { app } = api;
+    await api.redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const list = await app.inject({ method: 'GET', url: '/v1/ensembles' });
@@ -21,7 +17,6 @@ describe('Redis unavailable', () => {
     const ready = await app.inject({ method: 'GET', url: '/v2/health/ready' });
     expect(ready.statusCode).toBe(503);
 
-    await app.close();
-    await context.close();
+    await api.stop();
   }, 30_000);
 });

@@ -3,35 +3,23 @@
  * was accepted before survives (the ensemble, a finished job's result), and
  * both carry on without being restarted.
  */
-import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
-import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiConfig } from './api-config.js';
-import { buildApp } from './app.js';
-import { openAppContext } from './open-app-context.js';
+import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyUpload } from './testing/tiny-ensemble.js';
 
-let redis: PrivateRedis;
 let app: FastifyInstance;
-let worker: PredictionWorker;
-let closeContext: () => Promise<void>;
+let api: TestApi;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: 'restarttest', LOG_LEVEL: 'silent', ENSEMBLE_THREADS: '1' };
-  const context = await openAppContext(parseApiConfig(env));
-  closeContext = context.close;
-  app = await buildApp(context);
-  worker = startPredictionWorker(parseWorkerConfig(env));
+  api = await startTestApi(
+    { REDIS_PREFIX: 'restarttest' },
+    { withWorker: true, redis: { args: ['--appendonly', 'yes', '--appendfsync', 'always'] } },
+  );
+  app = api.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await worker?.close();
-  await closeContext?.();
-  await redis?.stop();
-});
+afterAll(() => api?.stop());
 
 const predict = () =>
   app.inject({
@@ -48,7 +36,7 @@ describe('a Redis restart', () => {
     const before = (await predict()).json();
     expect(before.status).toBe('completed');
 
-    await redis.restart();
+    await api.redis.restart();
     for (let i = 0; i < 200 && (await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode !== 200; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
