@@ -24,5 +24,11 @@ export { type ArchitectureLayer, type EnsembleArchitecture, parseManifest } from
 export { opNames } from './ops/index.js';
 export * from './safetensors/index.js';
 export { type MemberTensors, stackMembers, unstackMembers } from './stacking/stack-members.js';
-export { loadStackedEnsemble, memberOf, type StackedEnsemble, writeStackedEnsemble } from './stacking/stacked-ensemble.js';
+export {
+  assertStackedParameters,
+  loadStackedEnsemble,
+  memberOf,
+  type StackedEnsemble,
+  writeStackedEnsemble,
+} from './stacking/stacked-ensemble.js';
 export { formatShape, sizeOf, type Tensor, tensor } from './tensor/tensor.js';

@@ -7,10 +7,9 @@
  * `@ensembles/jobs`.
  */
 import {
-  checkParameters,
+  assertStackedParameters,
   type EnsembleArchitecture,
   type Manifest,
-  ParametersError,
   parseManifest,
   readSafetensors,
   sizeOf,
@@ -107,9 +106,8 @@ export class EnsembleRegistry {
     checkTenant(tenant);
     const architecture = parseManifest(manifest);
     const { tensors } = readSafetensors(stackedWeights, { source: 'weights' });
-    // loadStackedEnsemble's checks, without its float32 copy of every parameter.
-    const issues = checkParameters(architecture, tensors, true);
-    if (issues.length > 0) throw new ParametersError('stacked parameters do not match the manifest', issues);
+    // The same checks as loadStackedEnsemble, without its float32 copy of every parameter.
+    assertStackedParameters(architecture, tensors);
 
     const canonicalManifest = canonicalJson(architecture.manifest);
     // The tensors re-written without metadata, in name order: the same weights give the same

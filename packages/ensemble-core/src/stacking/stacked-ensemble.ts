@@ -3,7 +3,7 @@
  * parameter as float32 with its leading `[N]` member axis.
  */
 import { ParametersError } from '../errors/ensemble-error.js';
-import { checkParameters } from '../manifest/check-parameters.js';
+import { checkParameters, type TensorSignature } from '../manifest/check-parameters.js';
 import type { EnsembleArchitecture } from '../manifest/parse-manifest.js';
 import type { SafetensorsTensor } from '../safetensors/read-safetensors.js';
 import { toFloat32 } from '../safetensors/to-float32.js';
@@ -16,14 +16,22 @@ export interface StackedEnsemble {
 }
 
 /**
+ * Throws a `ParametersError` listing every way stacked tensors (each `[N, ...]`)
+ * do not match the manifest; checks without converting anything.
+ */
+export function assertStackedParameters(architecture: EnsembleArchitecture, stacked: ReadonlyMap<string, TensorSignature>): void {
+  const issues = checkParameters(architecture, stacked, true);
+  if (issues.length > 0) throw new ParametersError('stacked parameters do not match the manifest', issues);
+}
+
+/**
  * Checks stacked tensors against the manifest and converts them to float32.
  *
  * @example
  * const ensemble = loadStackedEnsemble(architecture, readSafetensors(bytes).tensors);
  */
 export function loadStackedEnsemble(architecture: EnsembleArchitecture, stacked: ReadonlyMap<string, SafetensorsTensor>): StackedEnsemble {
-  const issues = checkParameters(architecture, stacked, true);
-  if (issues.length > 0) throw new ParametersError('stacked parameters do not match the manifest', issues);
+  assertStackedParameters(architecture, stacked);
   const parameters = new Map<string, Float32Array>();
   for (const name of architecture.parameterShapes.keys()) parameters.set(name, toFloat32(stacked.get(name) as SafetensorsTensor));
   return { architecture, parameters };
