@@ -13,4 +13,5 @@ export {
 } from './prediction-job.js';
 export { PREDICTION_QUEUE } from './queues.js';
 export { type RedisKeys, redisKeys } from './redis-keys.js';
+export { integerSetting, parseSettings, sharedSettings } from './shared-settings.js';
 export { WORKER_HEARTBEAT_MS, WORKER_TTL_MS, type WorkerAnnouncement, workerAnnouncementSchema } from './worker-announcement.js';

@@ -2,32 +2,23 @@
  * The API's settings, from environment variables parsed once at start-up; a
  * bad value stops the process with every problem listed.
  */
+import { integerSetting, parseSettings, sharedSettings } from '@ensembles/jobs';
 import { z } from 'zod';
 
-const integer = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
-
 export const apiConfigSchema = z.object({
-  PORT: integer(3000, 1),
+  PORT: integerSetting(3000, 1),
   HOST: z.string().default('127.0.0.1'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix of the project's keys, and of BullMQ's (`{prefix}:bull`); the workers must use the same. */
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/)
-    .default('ens'),
+  ...sharedSettings,
   /** Largest JSON body (prediction requests). */
-  MAX_BODY_BYTES: integer(16 << 20, 1),
+  MAX_BODY_BYTES: integerSetting(16 << 20, 1),
   /** Largest uploaded file (weights, member files). */
-  MAX_UPLOAD_BYTES: integer(1 << 30, 1),
+  MAX_UPLOAD_BYTES: integerSetting(1 << 30, 1),
   /** Longest `Prefer: wait=N` honoured, in seconds. */
-  MAX_WAIT_SECONDS: integer(30, 0),
-  /** How long job inputs and results stay in Redis. */
-  RESULT_TTL_SECONDS: integer(3600, 1),
+  MAX_WAIT_SECONDS: integerSetting(30, 0),
   /** Jobs waiting in the queue beyond which new submissions get 429 with `Retry-After`. */
-  MAX_WAITING_JOBS: integer(100_000, 1),
+  MAX_WAITING_JOBS: integerSetting(100_000, 1),
   /** Retries of a job after a failure that retrying can fix. */
-  JOB_ATTEMPTS: integer(3, 1),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JOB_ATTEMPTS: integerSetting(3, 1),
   /** The key that opens the queue dashboard (`/admin/queues`) when authentication is on. */
   ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
@@ -60,8 +51,5 @@ export const apiConfigSchema = z.object({
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  const parsed = apiConfigSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  throw new Error(`invalid API configuration:\n${problems.join('\n')}`);
+  return parseSettings(apiConfigSchema, env, 'API');
 }

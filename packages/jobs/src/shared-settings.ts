@@ -1,0 +1,29 @@
+/**
+ * The settings the API and the workers must agree on (where Redis is, the
+ * key prefix), the ones they both have, and how both parse their
+ * environment: once, at start-up, listing every bad variable.
+ */
+import { z } from 'zod';
+
+/** An integer setting, from its environment string. */
+export const integerSetting = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+export const sharedSettings = {
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of the project's keys, and of BullMQ's (`{prefix}:bull`); the same for the API and every worker. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('ens'),
+  /** How long job inputs and results stay in Redis. */
+  RESULT_TTL_SECONDS: integerSetting(3600, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/** Parses `env` with `schema`, or throws one error that lists every problem, for `what` (e.g. "worker"). */
+export function parseSettings<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv, what: string): z.infer<Schema> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new Error(`invalid ${what} configuration:\n${problems.join('\n')}`);
+}
