@@ -4,12 +4,15 @@
  */
 
 export {
+  finishedJobRetention,
   type PredictionJobData,
   type PredictionJobResult,
   type PredictionOptions,
   predictionJobDataSchema,
   predictionJobResultSchema,
   predictionOptionsSchema,
+  RESULT_SUMMARY_METADATA,
+  type RetentionSettings,
 } from './prediction-job.js';
 export { PREDICTION_QUEUE } from './queues.js';
 export { type RedisKeys, redisKeys } from './redis-keys.js';

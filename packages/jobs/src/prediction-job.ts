@@ -17,8 +17,8 @@ export const predictionOptionsSchema = z
     weights: z.array(z.number().finite().nonnegative()).max(65_536).optional(),
     /** Add predictive entropy, mutual information and disagreement (classifiers). */
     uncertainty: z.boolean().default(false),
-    /** BullMQ priority: 1 is the highest; none is ahead of all prioritized jobs. */
-    priority: z.number().int().min(1).max(2_097_152).optional(),
+    /** BullMQ priority: 1 is the highest; none is ahead of all prioritized jobs. BullMQ takes at most 2^21 - 1. */
+    priority: z.number().int().min(1).max(2_097_151).optional(),
   })
   .strict();
 export type PredictionOptions = z.infer<typeof predictionOptionsSchema>;
@@ -40,7 +40,7 @@ export const predictionJobDataSchema = z
   .strict();
 export type PredictionJobData = z.infer<typeof predictionJobDataSchema>;
 
-/** What a worker returns for a job; the tensors are under `redisKeys().jobResult(jobId)`. */
+/** What a worker returns for a job; the tensors are under `redisKeys().jobResult(jobId)`, this summary in their metadata. */
 export const predictionJobResultSchema = z
   .object({
     version: sha256,
@@ -56,3 +56,24 @@ export const predictionJobResultSchema = z
   })
   .strict();
 export type PredictionJobResult = z.infer<typeof predictionJobResultSchema>;
+
+/** The `__metadata__` entry of a stored result (safetensors) that holds its job's summary, as JSON. */
+export const RESULT_SUMMARY_METADATA = 'job';
+
+/** The settings that bound how long finished jobs stay (shared by the API and the workers). */
+export interface RetentionSettings {
+  readonly RESULT_TTL_SECONDS: number;
+  readonly RESULT_KEEP_JOBS: number;
+}
+
+/**
+ * BullMQ's retention for prediction jobs: completed ones for the results'
+ * TTL and at most the newest `RESULT_KEEP_JOBS` (their results go with them,
+ * see the worker's result retention), failed ones for the TTL.
+ */
+export function finishedJobRetention(settings: RetentionSettings) {
+  return {
+    removeOnComplete: { age: settings.RESULT_TTL_SECONDS, count: settings.RESULT_KEEP_JOBS },
+    removeOnFail: { age: settings.RESULT_TTL_SECONDS },
+  };
+}

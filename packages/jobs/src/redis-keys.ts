@@ -14,7 +14,11 @@
  *   at, newest first, each once (list). Names cannot contain `:`, so this key
  *   never collides with another name's record.
  * - `{p}:tenant:{t}:idempotency:{key}`: the job an `Idempotency-Key` created (string, with the results' TTL)
- * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes)
+ * - `{p}:tenant:{t}:requests:{window}`: the tenant's requests in one rate-limit window
+ *   (`window`: the minute since the epoch; string counter, expiring after two windows), shared by every API process
+ * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes; the
+ *   result's metadata holds the job's result summary). The input goes when the job completes.
+ * - `{p}:results`: completed jobs by completion time (sorted set), to keep only the newest results
  * - `{p}:workers`: live workers by last heartbeat (sorted set); `{p}:worker:{id}`: one's announcement (string, JSON, expiring)
  */
 
@@ -30,9 +34,11 @@ export function redisKeys(prefix = 'ens') {
     ensembleName: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}`,
     ensembleHistory: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}:history`,
     idempotency: (tenant: string, key: string) => `${prefix}:tenant:${tenant}:idempotency:${key}`,
+    tenantRequests: (tenant: string, window: number) => `${prefix}:tenant:${tenant}:requests:${window}`,
     jobInput: (jobId: string) => `${prefix}:job:${jobId}:input`,
     worker: (workerId: string) => `${prefix}:worker:${workerId}`,
     workers: `${prefix}:workers`,
     jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
+    results: `${prefix}:results`,
   };
 }

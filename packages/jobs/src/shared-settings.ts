@@ -17,6 +17,14 @@ export const sharedSettings = {
     .default('ens'),
   /** How long job inputs and results stay in Redis. */
   RESULT_TTL_SECONDS: integerSetting(3600, 1),
+  /** The most completed jobs (and their results) kept, newest first, within the TTL: Redis' memory stays bounded at any rate. */
+  RESULT_KEEP_JOBS: integerSetting(10_000, 1),
+  /**
+   * Times a job is tried: the API gives each job this many attempts (a failure retrying can fix
+   * tries again), and workers let a job outlive at most this many minus one workers that died
+   * holding it (a job that kills every worker that takes it fails, instead of killing them forever).
+   */
+  JOB_ATTEMPTS: integerSetting(3, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

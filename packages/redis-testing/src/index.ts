@@ -9,12 +9,16 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+export { type ServiceProcess, startServiceProcess, waitUntilReady } from './service-process.js';
+
 export interface PrivateRedis {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
   /** Stops the server, keeping its directory, and starts it again on the same port (what it persisted survives). */
   restart(): Promise<void>;
+  /** Kills the server at once (SIGKILL: no shutdown, no last fsync), keeping its directory; `restart()` starts it again. */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +47,9 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       await halt(child);
       child = await launch(port, dir, options);
     },
+    async crash() {
+      await halt(child, 'SIGKILL');
+    },
     async stop() {
       await halt(child);
       rmSync(dir, { recursive: true, force: true });
@@ -65,10 +72,10 @@ async function launch(port: number, dir: string, options: PrivateRedisOptions): 
   return child;
 }
 
-async function halt(child: ChildProcess): Promise<void> {
+async function halt(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await gone;
 }
 

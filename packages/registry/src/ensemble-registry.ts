@@ -75,9 +75,14 @@ const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 /** Chunks fetched per round trip by `loadWeights`: bounds the replies held at once. */
 const CHUNKS_PER_ROUND = 8;
 
+/** Version descriptions kept in memory per registry. */
+const DESCRIBED_VERSIONS = 256;
+
 export class EnsembleRegistry {
   private readonly keys: RedisKeys;
   private readonly chunkBytes: number;
+  /** Versions already read and described (content-addressed, so they never change), newest use last. */
+  private readonly described = new Map<string, EnsembleVersionInfo>();
 
   constructor(
     private readonly redis: Redis,
@@ -309,8 +314,18 @@ export class EnsembleRegistry {
     transaction.hset(key, fields).hsetnx(key, 'createdAt', String(createdAt));
   }
 
+  /** A version's description, read and its manifest parsed once per process (a version never changes). */
   private async info(version: string): Promise<EnsembleVersionInfo> {
-    return describe(version, await this.record(version));
+    const cached = this.described.get(version);
+    if (cached) {
+      this.described.delete(version);
+      this.described.set(version, cached);
+      return cached;
+    }
+    const info = describe(version, await this.record(version));
+    this.described.set(version, info);
+    if (this.described.size > DESCRIBED_VERSIONS) this.described.delete(this.described.keys().next().value as string);
+    return info;
   }
 
   private async infos(versions: readonly string[]): Promise<EnsembleVersionInfo[]> {

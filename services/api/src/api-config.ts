@@ -9,7 +9,7 @@ export const apiConfigSchema = z.object({
   PORT: integerSetting(3000, 1),
   HOST: z.string().default('127.0.0.1'),
   ...sharedSettings,
-  /** Largest JSON body (prediction requests). */
+  /** Largest request body: prediction requests, JSON or safetensors. */
   MAX_BODY_BYTES: integerSetting(16 << 20, 1),
   /** Largest uploaded file (weights, member files). */
   MAX_UPLOAD_BYTES: integerSetting(1 << 30, 1),
@@ -17,8 +17,12 @@ export const apiConfigSchema = z.object({
   MAX_WAIT_SECONDS: integerSetting(30, 0),
   /** Jobs waiting in the queue beyond which new submissions get 429 with `Retry-After`. */
   MAX_WAITING_JOBS: integerSetting(100_000, 1),
-  /** Retries of a job after a failure that retrying can fix. */
-  JOB_ATTEMPTS: integerSetting(3, 1),
+  /**
+   * Requests a tenant (all of its API keys together) may make per minute,
+   * counted in Redis across every API process; past it, 429 with
+   * `Retry-After`. 0: no limit.
+   */
+  RATE_LIMIT_PER_MINUTE: integerSetting(0, 0),
   /** The key that opens the queue dashboard (`/admin/queues`) when authentication is on. */
   ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /**

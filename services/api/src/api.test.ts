@@ -12,10 +12,14 @@ import {
   parseManifest,
   randomInput,
   randomMembers,
+  readSafetensors,
+  type SafetensorsTensor,
   stackFloat32Members,
+  toFloat32,
   writeSafetensors,
   writeStackedEnsemble,
 } from '@ensembles/core';
+import { predictionJobResultSchema, RESULT_SUMMARY_METADATA } from '@ensembles/jobs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartBody } from './testing/multipart.js';
@@ -138,6 +142,25 @@ describe('the prediction service', () => {
     });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.message).toBe('the safetensors body has no tensor named "input"');
+  });
+
+  it('answers a safetensors request with the stored result file when asked for octet-stream', async () => {
+    const input = randomInput([3, 6], 8);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/ensembles/small-mlp/predictions?combine=mean',
+      headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream', prefer: 'wait=10' },
+      payload: Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/octet-stream');
+    const file = readSafetensors(response.rawPayload);
+    const expected = await local.run(input, { mode: 'shared' });
+    expectClose(Array.from(toFloat32(file.tensors.get('members') as SafetensorsTensor)), expected.data);
+    expect(file.tensors.get('combined')?.shape).toEqual([3, 4]);
+    const summary = predictionJobResultSchema.parse(JSON.parse(file.metadata[RESULT_SUMMARY_METADATA] as string));
+    expect(summary.tensors).toEqual({ members: [3, 3, 4], combined: [3, 4] });
+    expect(response.headers.location).toMatch(/^\/v1\/jobs\//);
   });
 
   it('answers 202 at once without Prefer, and the job can be polled until it completes', async () => {

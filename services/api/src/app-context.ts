@@ -4,6 +4,8 @@ import type { EnsembleRegistry } from '@ensembles/registry';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './api-config.js';
+import type { JobCompletions } from './job-completions.js';
+import type { WaitingJobs } from './waiting-jobs.js';
 
 export interface AppContext {
   readonly config: ApiConfig;
@@ -12,6 +14,10 @@ export interface AppContext {
   readonly registry: EnsembleRegistry;
   readonly queue: Queue;
   readonly queueEvents: QueueEvents;
+  /** Requests waiting for their jobs to finish. */
+  readonly completions: JobCompletions;
+  /** The count of waiting jobs that the cap on them is checked against. */
+  readonly waitingJobs: WaitingJobs;
 }
 
 /** Until API keys arrive, every request belongs to this tenant. */

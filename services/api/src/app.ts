@@ -9,9 +9,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './app-context.js';
 import { installAuthentication } from './authentication.js';
-import { installErrorHandler } from './http-errors.js';
+import { installErrorHandler, sendError } from './http-errors.js';
 import { installMetrics } from './metrics.js';
 import { installQueueDashboard } from './queue-dashboard.js';
+import { installRateLimit } from './rate-limit.js';
 import { ensembleRoutes } from './routes/ensembles.js';
 import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
@@ -24,11 +25,16 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: context.config.MAX_BODY_BYTES,
+    // Path parameters (`name@version`, job ids) are checked by their schemas, which name the problem;
+    // the router only stops the absurd (414), answered like every other error.
+    routerOptions: { maxParamLength: 1000 },
+    frameworkErrors: sendError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
   installAuthentication(app, context.config.API_KEYS);
+  installRateLimit(app, context);
   installMetrics(app, context);
   await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
   // The OpenAPI document is generated from the routes' zod schemas.

@@ -5,7 +5,7 @@
  * tenant `default` (the service says so at start-up).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEFAULT_TENANT } from './app-context.js';
 import { HttpError } from './http-errors.js';
 
@@ -20,14 +20,25 @@ const OPEN_ROUTES = ['/v2/health/live', '/v2/health/ready', '/openapi.json'];
 // The dashboard checks the admin key itself (queue-dashboard.ts); metrics are for the scraper.
 const OPEN_PREFIXES = ['/docs', '/admin/queues', '/metrics'];
 
+/**
+ * True for the routes that need no API key (and that no rate limit counts),
+ * judged by the route the router chose (its pattern), never by the raw URL,
+ * so that no spelling of a URL reaches a tenant's route as an open one. A
+ * URL that matches no route is not open.
+ */
+export function isOpenRoute(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  if (route === undefined) return false;
+  return OPEN_ROUTES.includes(route) || OPEN_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`));
+}
+
 export function installAuthentication(app: FastifyInstance, keys: ReadonlyMap<string, string>): void {
   app.decorateRequest('tenant', DEFAULT_TENANT);
   if (keys.size === 0) return;
   // Keys are compared as SHA-256 digests in constant time, never as strings.
   const digests = [...keys].map(([key, tenant]) => ({ digest: sha256(key), tenant }));
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] as string;
-    if (OPEN_ROUTES.includes(path) || OPEN_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
+    if (isOpenRoute(request)) return;
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new HttpError(401, 'UNAUTHORIZED', 'send an API key: Authorization: Bearer <key>');
     const digest = sha256(match[1] as string);

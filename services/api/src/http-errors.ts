@@ -4,12 +4,9 @@
  */
 import { EnsembleError, ValidationError } from '@ensembles/core';
 import { RegistryError } from '@ensembles/registry';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-
-export interface ErrorBody {
-  error: { code: string; message: string; issues?: { path: string; message: string }[] };
-}
+import type { ErrorBody } from './error-responses.js';
 
 /** An error the API raises itself, with its status and code. */
 export class HttpError extends Error {
@@ -76,15 +73,18 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
 }
 
+/** Answers `error` with its status and JSON body, for the error handler and for the router's own errors. */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = toHttpError(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (error instanceof HttpError) reply.headers(error.headers);
+  // The Open Inference Protocol's errors are a bare message.
+  if (request.url.startsWith('/v2/models')) return reply.status(status).send({ error: body.error.message });
+  return reply.status(status).send(body);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toHttpError(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (error instanceof HttpError) reply.headers(error.headers);
-    // The Open Inference Protocol's errors are a bare message.
-    if (request.url.startsWith('/v2/models')) return reply.status(status).send({ error: body.error.message });
-    return reply.status(status).send(body);
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );

@@ -7,7 +7,7 @@ import { type PredictionJobData, predictionJobResultSchema } from '@ensembles/jo
 import { Job } from 'bullmq';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
-import { type TensorJson, tensorJsonSchema, tensorToJson } from './tensor-json.js';
+import { type ResultTensorJson, resultTensorJsonSchema, tensorToJson } from './tensor-json.js';
 
 export const jobStatuses = ['queued', 'active', 'completed', 'failed'] as const;
 
@@ -25,7 +25,7 @@ export const jobViewSchema = z.object({
   }),
   /** The worker that ran it (`host:pid`), once completed. */
   worker: z.string().optional(),
-  result: z.record(z.string(), tensorJsonSchema).optional(),
+  result: z.record(z.string(), resultTensorJsonSchema).optional(),
   error: z.string().optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
@@ -35,14 +35,48 @@ function statusOf(state: string): (typeof jobStatuses)[number] {
   return 'queued';
 }
 
-export async function jobView(context: AppContext, fetched: Job<PredictionJobData>): Promise<JobView> {
+/** `json`: a completed job's view carries its result tensors; `none`: without them (the caller serves the stored bytes). */
+export type ResultForm = 'json' | 'none';
+
+export interface JobViewOptions {
+  /** The job is known to have finished (its wait said so): read it again for its outcome at once. */
+  readonly finished?: boolean;
+  readonly result?: ResultForm;
+}
+
+/** A job just added: queued, nothing to read. */
+export function queuedView(job: Job<PredictionJobData>): JobView {
+  const id = job.id as string;
+  return { id, url: `/v1/jobs/${id}`, status: 'queued', ensemble: { name: job.data.ensemble, version: job.data.version }, timings: {} };
+}
+
+export async function jobView(context: AppContext, fetched: Job<PredictionJobData>, options: JobViewOptions = {}): Promise<JobView> {
   const id = fetched.id as string;
+  const withResult = (options.result ?? 'json') === 'json';
+  // Known to have finished: the job and its result are read together, and the
+  // job says how it finished. Otherwise the state is read first; if the job
+  // finished in between, it is read again for its outcome.
+  if (options.finished) {
+    const [refetched, bytes] = await Promise.all([
+      Job.fromId(context.queue, id) as Promise<Job<PredictionJobData> | undefined>,
+      withResult ? context.redis.getBuffer(context.keys.jobResult(id)) : undefined,
+    ]);
+    if (refetched?.finishedOn) return describeJob(context, refetched, refetched.returnvalue ? 'completed' : 'failed', withResult, bytes);
+  }
   const status = statusOf(await fetched.getState());
-  // The state is read after the job: if it finished in between, read the job again for its outcome.
-  const job =
-    status === 'completed' || status === 'failed'
-      ? (((await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined) ?? fetched)
-      : fetched;
+  const finished = status === 'completed' || status === 'failed';
+  const job = finished ? (((await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined) ?? fetched) : fetched;
+  return describeJob(context, job, status, withResult, undefined);
+}
+
+async function describeJob(
+  context: AppContext,
+  job: Job<PredictionJobData>,
+  status: JobView['status'],
+  withResult: boolean,
+  bytes: Buffer | null | undefined,
+): Promise<JobView> {
+  const id = job.id as string;
   const view: JobView = {
     id,
     url: `/v1/jobs/${id}`,
@@ -61,13 +95,14 @@ export async function jobView(context: AppContext, fetched: Job<PredictionJobDat
     batchRows: summary.batchRows,
   };
   view.worker = summary.worker;
-  const bytes = await context.redis.getBuffer(context.keys.jobResult(id));
-  if (!bytes) {
+  if (!withResult) return view;
+  const stored = bytes === undefined ? await context.redis.getBuffer(context.keys.jobResult(id)) : bytes;
+  if (!stored) {
     view.error = 'the result has expired';
     return view;
   }
-  const result: Record<string, TensorJson> = {};
-  for (const tensor of readSafetensors(bytes).tensors.values()) {
+  const result: Record<string, ResultTensorJson> = {};
+  for (const tensor of readSafetensors(stored).tensors.values()) {
     result[tensor.name] =
       tensor.dtype === 'I64'
         ? tensorToJson(tensor.shape, new BigInt64Array(Uint8Array.from(tensor.bytes).buffer))

@@ -5,6 +5,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './api-config.js';
 import type { AppContext } from './app-context.js';
+import { JobCompletions } from './job-completions.js';
+import { WaitingJobs } from './waiting-jobs.js';
 
 export async function openAppContext(config: ApiConfig): Promise<AppContext & { close(): Promise<void> }> {
   // Fail fast while Redis is away (answered 503), rather than queue commands and hang.
@@ -23,6 +25,8 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
     registry: new EnsembleRegistry(redis, { keys }),
     queue,
     queueEvents,
+    completions: new JobCompletions(queueEvents),
+    waitingJobs: new WaitingJobs(queue),
     async close() {
       // A graceful close waits for Redis; when Redis is gone, do not wait for it.
       const graceful = Promise.all([queueEvents.close(), queue.close()]);

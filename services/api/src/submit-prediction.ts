@@ -2,15 +2,17 @@
  * Submitting a prediction, for every face of the API (the REST routes and
  * the Open Inference Protocol): checks the input and options against the
  * ensemble, stores the input in Redis as binary, queues the job (once per
- * idempotency key), and optionally waits for it.
+ * idempotency key), and optionally waits for it. Per submission: the
+ * ensemble's name resolved (its version's description is cached), the input
+ * stored, the job added, and, once it has finished, the job and its result read.
  */
 import { randomUUID } from 'node:crypto';
 import { checkInput, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
-import { PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions } from '@ensembles/jobs';
+import { finishedJobRetention, PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';
-import { type JobView, jobView } from './job-view.js';
+import { type JobView, jobView, queuedView, type ResultForm } from './job-view.js';
 
 export interface PredictionRequest {
   readonly tenant: string;
@@ -21,7 +23,18 @@ export interface PredictionRequest {
   readonly idempotencyKey?: string | undefined;
 }
 
-export async function submitPrediction(context: AppContext, request: PredictionRequest): Promise<Job<PredictionJobData>> {
+/**
+ * Submits a prediction and waits up to `waitSeconds` for it to finish
+ * (0: answers at once, the job queued). The view carries the result once
+ * completed, as JSON tensors unless `result: 'none'` (the caller reads the
+ * stored bytes itself).
+ */
+export async function submitPrediction(
+  context: AppContext,
+  request: PredictionRequest,
+  waitSeconds = 0,
+  result: ResultForm = 'json',
+): Promise<JobView> {
   const { redis, keys, queue, config } = context;
   const { tenant, input, options } = request;
   const ensemble = await context.registry.resolve(tenant, request.ensemble);
@@ -37,7 +50,7 @@ export async function submitPrediction(context: AppContext, request: PredictionR
   if (options.combine !== 'weighted' && options.weights)
     throw new HttpError(400, 'COMBINE_INVALID', 'weights apply only to combine "weighted"');
 
-  const waiting = await queue.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+  const waiting = await context.waitingJobs.current();
   if (waiting >= config.MAX_WAITING_JOBS) {
     throw new HttpError(429, 'QUEUE_FULL', `${waiting} jobs are waiting, the most this service queues; retry shortly`, {
       'retry-after': '1',
@@ -50,37 +63,47 @@ export async function submitPrediction(context: AppContext, request: PredictionR
     // The first submission with this key claims it; retries get its job back.
     const claimed = await redis.set(keys.idempotency(tenant, request.idempotencyKey), id, 'EX', ttl, 'NX');
     if (claimed === null) id = (await redis.get(keys.idempotency(tenant, request.idempotencyKey))) ?? id;
+    const existing = (await Job.fromId(queue, id)) as Job<PredictionJobData> | undefined;
+    if (existing) return awaitJob(context, existing, waitSeconds, result);
   }
-  const existing = (await Job.fromId(queue, id)) as Job<PredictionJobData> | undefined;
-  if (existing) return existing;
-  await redis.set(keys.jobInput(id), Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])), 'EX', ttl);
-  const data: PredictionJobData = {
-    tenant,
-    ensemble: ensemble.name,
-    version: ensemble.version,
-    options,
-    inputShape: [...input.shape],
-    submittedAt: Date.now(),
-  };
-  return (await queue.add(PREDICTION_QUEUE, data, {
-    jobId: id,
-    attempts: config.JOB_ATTEMPTS,
-    backoff: { type: 'exponential', delay: 200 },
-    removeOnComplete: { age: ttl },
-    removeOnFail: { age: ttl },
-    ...(options.priority ? { priority: options.priority } : {}),
-  })) as Job<PredictionJobData>;
+  // Watch before adding: a job that finishes at once is not missed.
+  const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000) : undefined;
+  let job: Job<PredictionJobData>;
+  try {
+    await redis.set(keys.jobInput(id), Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])), 'EX', ttl);
+    const data: PredictionJobData = {
+      tenant,
+      ensemble: ensemble.name,
+      version: ensemble.version,
+      options,
+      inputShape: [...input.shape],
+      submittedAt: Date.now(),
+    };
+    job = (await queue.add(PREDICTION_QUEUE, data, {
+      jobId: id,
+      attempts: config.JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 200 },
+      ...finishedJobRetention(config),
+      ...(options.priority ? { priority: options.priority } : {}),
+    })) as Job<PredictionJobData>;
+  } catch (error) {
+    wait?.cancel();
+    throw error;
+  }
+  context.waitingJobs.added();
+  if (!wait) return queuedView(job);
+  return jobView(context, job, { finished: await wait.finished, result });
 }
 
-/** The job's view after waiting up to `seconds` for it to finish (0: at once). */
-export async function awaitJob(context: AppContext, job: Job<PredictionJobData>, seconds: number): Promise<JobView> {
-  if (seconds > 0) {
-    try {
-      await job.waitUntilFinished(context.queueEvents, seconds * 1000);
-    } catch {
-      // failed, or not ready in time: the view says which
-    }
+/** The view of an existing job after waiting up to `seconds` for it to finish (0: at once). */
+async function awaitJob(context: AppContext, job: Job<PredictionJobData>, seconds: number, result: ResultForm = 'json'): Promise<JobView> {
+  if (seconds <= 0) return jobView(context, job, { result });
+  const wait = context.completions.wait(job.id as string, seconds * 1000);
+  // It may have finished before the wait began: its state says so.
+  const state = await job.getState();
+  if (state === 'completed' || state === 'failed') {
+    wait.cancel();
+    return jobView(context, job, { finished: true, result });
   }
-  // jobView reads the state afresh, and the job again once it has finished.
-  return jobView(context, job);
+  return jobView(context, job, { finished: await wait.finished, result });
 }

@@ -3,6 +3,7 @@
  * cache of compiled ensembles and its micro-batcher. `close()` stops taking
  * jobs, lets the active ones finish, and releases everything.
  */
+import { hostname } from 'node:os';
 import { createEngine, type EngineName } from '@ensembles/core';
 import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
@@ -11,6 +12,7 @@ import { Redis } from 'ioredis';
 import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { predictionProcessor } from './prediction-processor.js';
+import { ResultRetention } from './result-retention.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 
@@ -37,6 +39,10 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
       concurrency: config.WORKER_CONCURRENCY,
       lockDuration: config.WORKER_LOCK_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      // A job whose worker died is taken again, up to its attempts in all: one that kills every worker it meets ends failed.
+      maxStalledCount: config.JOB_ATTEMPTS - 1,
+      // Recorded on each job it takes (`processedBy`): which worker holds an active job.
+      name: `${hostname()}:${process.pid}`,
     },
   );
   const heartbeat = new WorkerHeartbeat(redis, keys, () => ({
@@ -48,12 +54,15 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
     cache: { hits: cache.stats().hits, loads: cache.stats().loads },
   }));
   heartbeat.start();
+  const retention = new ResultRetention(redis, keys, { keep: config.RESULT_KEEP_JOBS, ttlSeconds: config.RESULT_TTL_SECONDS });
+  retention.start();
   return {
     worker,
     cache,
     id: heartbeat.id,
     async close() {
       await worker.close();
+      retention.stop();
       await heartbeat.stop().catch(() => undefined);
       await cache.dispose();
       await engine.dispose();

@@ -3,6 +3,7 @@ import type { EnsembleVersionInfo } from '@ensembles/registry';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 
 export const ensembleSchema = z.object({
@@ -30,7 +31,8 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
         schema: {
           summary:
             'Register an ensemble: multipart `manifest` (JSON) and one `weights` file (stacked safetensors) or several `member` files',
-          response: { 201: ensembleSchema.extend({ created: z.boolean() }) },
+          consumes: ['multipart/form-data'],
+          response: { 201: ensembleSchema.extend({ created: z.boolean() }), ...errorResponses([400, 406, 413, 415]) },
         },
       },
       async (request, reply) => {
@@ -39,12 +41,16 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
         let manifest: unknown;
         let weights: Uint8Array | undefined;
         const members: Uint8Array[] = [];
-        for await (const part of request.parts({ limits: { fileSize: context.config.MAX_UPLOAD_BYTES } })) {
-          const content = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value));
-          if (part.fieldname === 'manifest') manifest = parseJson(content);
-          else if (part.fieldname === 'weights') weights = content;
-          else if (part.fieldname === 'member') members.push(content);
-          else throw new HttpError(400, 'UPLOAD_INVALID', `unexpected field "${part.fieldname}": send manifest, weights or member`);
+        try {
+          for await (const part of request.parts({ limits: { fileSize: context.config.MAX_UPLOAD_BYTES } })) {
+            const content = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value));
+            if (part.fieldname === 'manifest') manifest = parseJson(content);
+            else if (part.fieldname === 'weights') weights = content;
+            else if (part.fieldname === 'member') members.push(content);
+            else throw new HttpError(400, 'UPLOAD_INVALID', `unexpected field "${part.fieldname}": send manifest, weights or member`);
+          }
+        } catch (error) {
+          throw malformedUpload(error);
         }
         if (manifest === undefined) throw new HttpError(400, 'UPLOAD_INVALID', 'the upload has no manifest');
         if (weights && members.length > 0)
@@ -58,13 +64,22 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.get('/v1/ensembles', { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }) } } }, async (request) => ({
-      ensembles: (await context.registry.list(request.tenant)).map(describe),
-    }));
+    app.get(
+      '/v1/ensembles',
+      { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }), ...errorResponses([]) } } },
+      async (request) => ({
+        ensembles: (await context.registry.list(request.tenant)).map(describe),
+      }),
+    );
 
     app.get(
       '/v1/ensembles/:name',
-      { schema: { params: nameParams, response: { 200: ensembleSchema.extend({ versions: z.array(ensembleSchema) }) } } },
+      {
+        schema: {
+          params: nameParams,
+          response: { 200: ensembleSchema.extend({ versions: z.array(ensembleSchema) }), ...errorResponses([400, 404, 414]) },
+        },
+      },
       async (request) => {
         const latest = await context.registry.resolve(request.tenant, request.params.name);
         const versions = await context.registry.versions(request.tenant, latest.name);
@@ -72,12 +87,22 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.delete('/v1/ensembles/:name', { schema: { params: nameParams } }, async (request, reply) => {
+    const deleteSchema = {
+      params: nameParams,
+      response: { 204: z.null().describe('Deleted'), ...errorResponses([400, 404, 414, 413, 415]) },
+    };
+    app.delete('/v1/ensembles/:name', { schema: deleteSchema }, async (request, reply) => {
       const deleted = await context.registry.delete(request.tenant, request.params.name);
       if (!deleted) throw new HttpError(404, 'ENSEMBLE_NOT_FOUND', `no ensemble named ${request.params.name}`);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     });
   };
+}
+
+/** The multipart parser's own errors (no boundary, a cut-off body, a bad part header) carry no status: they are the client's. */
+function malformedUpload(error: unknown): unknown {
+  if (error instanceof HttpError || typeof (error as { statusCode?: unknown }).statusCode === 'number') return error;
+  return new HttpError(400, 'UPLOAD_INVALID', `the multipart body is malformed: ${(error as Error).message}`);
 }
 
 function parseJson(content: Buffer): unknown {

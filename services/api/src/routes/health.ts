@@ -1,17 +1,33 @@
 /** Liveness and readiness (Open Inference Protocol paths). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 
 export function healthRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/v2/health/live', async () => ({ live: true }));
-    app.get('/v2/health/ready', async (_request, reply) => {
-      try {
-        await context.redis.ping();
-        return { ready: true };
-      } catch (error) {
-        return reply.status(503).send({ ready: false, error: `Redis does not answer: ${(error as Error).message}` });
-      }
-    });
+    // Open to all: `security: []` tells the OpenAPI document that they need no API key.
+    app.get('/v2/health/live', { schema: { security: [], response: { 200: z.object({ live: z.literal(true) }) } } }, async () => ({
+      live: true as const,
+    }));
+    app.get(
+      '/v2/health/ready',
+      {
+        schema: {
+          security: [],
+          response: {
+            200: z.object({ ready: z.literal(true) }),
+            503: z.object({ ready: z.literal(false), error: z.string() }).describe('Redis does not answer'),
+          },
+        },
+      },
+      async (_request, reply) => {
+        try {
+          await context.redis.ping();
+          return { ready: true as const };
+        } catch (error) {
+          return reply.status(503).send({ ready: false as const, error: `Redis does not answer: ${(error as Error).message}` });
+        }
+      },
+    );
   };
 }

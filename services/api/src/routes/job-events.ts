@@ -1,13 +1,17 @@
 /**
  * `GET /v1/jobs/{id}/events`: the job's status changes as server-sent
- * events (`event: status`, data: the job view), ending when it completes or
- * fails. A client that goes away leaves nothing behind.
+ * events (`event: status`, data: the job view), ending when it completes,
+ * fails or is cancelled. It listens to this job's events only
+ * (`completed:{id}`, ...), so that a thousand open streams cost one listener
+ * each and nothing per other job's event; a client that goes away leaves
+ * nothing behind.
  */
 import type { PredictionJobData } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { type JobView, jobView } from '../job-view.js';
 
@@ -15,7 +19,14 @@ const KEEP_ALIVE_MS = 15_000;
 
 export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/v1/jobs/:id/events', { schema: { params: z.object({ id: z.string().uuid() }) } }, async (request, reply) => {
+    const schema = {
+      params: z.object({ id: z.string().uuid() }),
+      response: {
+        200: z.string().describe('Server-sent events (text/event-stream): `event: status` with the job view, until it finishes'),
+        ...errorResponses([400, 404, 414]),
+      },
+    };
+    app.get('/v1/jobs/:id/events', { schema }, async (request, reply) => {
       const { id } = request.params;
       const found = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
       if (!found || found.data.tenant !== request.tenant) throw new HttpError(404, 'JOB_NOT_FOUND', `no job ${id}`);
@@ -27,8 +38,14 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
       let finished = false;
       const send = async () => {
         if (finished) return;
+        if ((await found.getState()) === 'unknown') {
+          raw.write(`event: error\ndata: ${JSON.stringify({ error: `job ${id} was cancelled or has expired` })}\n\n`);
+          end();
+          return;
+        }
         // jobView reads the state afresh, and the job again once it has finished.
         const view: JobView = await jobView(context, found);
+        if (finished) return;
         if (view.status !== last) {
           last = view.status;
           raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
@@ -40,19 +57,21 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
           raw.write(`event: error\ndata: ${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n\n`);
         end();
       };
-      const onEvent = ({ jobId }: { jobId: string }) => {
-        if (jobId === id) send().catch(fail);
+      const onEvent = () => {
+        send().catch(fail);
       };
-      const events = ['active', 'completed', 'failed'] as const;
+      const events = ['active', 'completed', 'failed', 'removed'].map((event) => `${event}:${id}`);
+      // BullMQ also emits each event as `{event}:{jobId}`, which its types do not name.
+      const queueEvents = context.queueEvents as unknown as NodeJS.EventEmitter;
       const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
       function end(): void {
         if (finished) return;
         finished = true;
         clearInterval(keepAlive);
-        for (const event of events) context.queueEvents.off(event, onEvent);
+        for (const event of events) queueEvents.off(event, onEvent);
         raw.end();
       }
-      for (const event of events) context.queueEvents.on(event, onEvent);
+      for (const event of events) queueEvents.on(event, onEvent);
       raw.on('close', end); // the client went away (the response's close, not the request's)
       await send().catch(fail);
     });

@@ -4,6 +4,7 @@ import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { jobView, jobViewSchema } from '../job-view.js';
 
@@ -17,11 +18,17 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncZod {
   }
 
   return async (app) => {
-    app.get('/v1/jobs/:id', { schema: { params: idParams, response: { 200: jobViewSchema } } }, async (request) =>
-      jobView(context, await findJob(request.tenant, request.params.id)),
+    app.get(
+      '/v1/jobs/:id',
+      { schema: { params: idParams, response: { 200: jobViewSchema, ...errorResponses([400, 404, 414]) } } },
+      async (request) => jobView(context, await findJob(request.tenant, request.params.id)),
     );
 
-    app.delete('/v1/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const deleteSchema = {
+      params: idParams,
+      response: { 204: z.null().describe('Cancelled'), ...errorResponses([400, 404, 414, 409, 413, 415]) },
+    };
+    app.delete('/v1/jobs/:id', { schema: deleteSchema }, async (request, reply) => {
       const job = await findJob(request.tenant, request.params.id);
       const state = await job.getState();
       if (state === 'active') throw new HttpError(409, 'JOB_ACTIVE', `job ${job.id} is running and can no longer be cancelled`);
@@ -33,7 +40,7 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncZod {
         throw new HttpError(409, 'JOB_ACTIVE', `job ${job.id} is running and can no longer be cancelled`);
       }
       await context.redis.del(context.keys.jobInput(job.id as string));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     });
   };
 }

@@ -8,9 +8,10 @@ import { predictionOptionsSchema } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { bareErrorBodySchema, errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
-import { awaitJob, submitPrediction } from '../submit-prediction.js';
-import { tensorFromJson } from '../tensor-json.js';
+import { submitPrediction } from '../submit-prediction.js';
+import { float32Value, tensorFromJson } from '../tensor-json.js';
 
 const nameParams = z.object({ name: z.string().min(1).max(200) });
 
@@ -24,7 +25,7 @@ const inferRequestSchema = z.object({
         name: z.string(),
         shape: z.array(z.number().int().positive()).min(1).max(16),
         datatype: z.literal('FP32'),
-        data: z.array(z.number()),
+        data: z.array(float32Value),
       }),
     )
     .length(1, 'send exactly one input tensor, named "input"'),
@@ -35,7 +36,8 @@ const inferResponseSchema = z.object({
   id: z.string().optional(),
   model_name: z.string(),
   model_version: z.string(),
-  outputs: z.array(tensorMetadata.extend({ data: z.array(z.number()) })),
+  // `null` where a value is not finite (an overflow in the model), which JSON cannot hold.
+  outputs: z.array(tensorMetadata.extend({ data: z.array(z.number().nullable()) })),
 });
 
 export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod {
@@ -53,6 +55,7 @@ export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod 
               inputs: z.array(tensorMetadata),
               outputs: z.array(tensorMetadata),
             }),
+            ...errorResponses([400, 404, 414], bareErrorBodySchema),
           },
         },
       },
@@ -70,25 +73,38 @@ export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod 
       },
     );
 
-    app.get('/v2/models/:name/ready', { schema: { params: nameParams } }, async (request) => {
+    const readySchema = {
+      params: nameParams,
+      response: { 200: z.object({ name: z.string(), ready: z.literal(true) }), ...errorResponses([400, 404, 414], bareErrorBodySchema) },
+    };
+    app.get('/v2/models/:name/ready', { schema: readySchema }, async (request) => {
       await context.registry.resolve(request.tenant, request.params.name);
-      return { name: request.params.name, ready: true };
+      return { name: request.params.name, ready: true as const };
     });
 
     app.post(
       '/v2/models/:name/infer',
-      { schema: { params: nameParams, body: inferRequestSchema, response: { 200: inferResponseSchema } } },
+      {
+        schema: {
+          params: nameParams,
+          body: inferRequestSchema,
+          response: { 200: inferResponseSchema, ...errorResponses([400, 404, 414, 413, 415, 500, 504], bareErrorBodySchema) },
+        },
+      },
       async (request) => {
         const [tensor] = request.body.inputs;
         if (tensor?.name !== 'input') throw new HttpError(400, 'INPUT_INVALID', 'the input tensor must be named "input"');
         const options = predictionOptionsSchema.parse(request.body.parameters ?? {});
-        const job = await submitPrediction(context, {
-          tenant: request.tenant,
-          ensemble: request.params.name,
-          input: tensorFromJson({ shape: tensor.shape, data: tensor.data }, 'input'),
-          options,
-        });
-        const view = await awaitJob(context, job, context.config.MAX_WAIT_SECONDS);
+        const view = await submitPrediction(
+          context,
+          {
+            tenant: request.tenant,
+            ensemble: request.params.name,
+            input: tensorFromJson({ shape: tensor.shape, data: tensor.data }, 'input'),
+            options,
+          },
+          context.config.MAX_WAIT_SECONDS,
+        );
         if (view.status === 'failed') throw new HttpError(500, 'JOB_FAILED', `the prediction failed: ${view.error ?? 'unknown reason'}`);
         if (view.status !== 'completed' || !view.result) {
           throw new HttpError(

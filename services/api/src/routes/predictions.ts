@@ -2,18 +2,33 @@
  * `POST /v1/ensembles/{name}/predictions`: answers 202 with the queued job,
  * or, with `Prefer: wait=N`, 200 with the result if it is ready in time. An
  * `Idempotency-Key` makes a retried submission return the same job.
+ *
+ * Binary both ways: a safetensors body (tensor `input`, options in the query)
+ * is read straight into the input tensor, and `Accept:
+ * application/octet-stream` answers a completed job with its stored result
+ * file as it is (tensors, the job's summary in `__metadata__.job`).
  */
-import { readSafetensors, toFloat32 } from '@ensembles/core';
+import { combineModes, inputModes, readSafetensors, type Tensor, toFloat32 } from '@ensembles/core';
 import { predictionOptionsSchema } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { jobViewSchema } from '../job-view.js';
-import { awaitJob, submitPrediction } from '../submit-prediction.js';
-import { tensorFromJson, tensorJsonSchema } from '../tensor-json.js';
+import { submitPrediction } from '../submit-prediction.js';
+import { assertFinite, tensorFromJson, tensorJsonSchema } from '../tensor-json.js';
 
 const predictionBodySchema = predictionOptionsSchema.extend({ input: tensorJsonSchema });
+
+/** The options of a safetensors body, as query parameters (a JSON body carries its own). */
+const binaryOptionsQuerySchema = z.object({
+  mode: z.enum(inputModes).optional(),
+  combine: z.enum(combineModes).optional(),
+  weights: z.string().optional().describe('member weights for combine=weighted, comma-separated'),
+  uncertainty: z.enum(['true', 'false']).optional(),
+  priority: z.string().regex(/^\d+$/).optional(),
+});
 
 /** `Prefer: wait=5` → 5 (seconds), capped; no header → 0. */
 function preferredWait(header: string | undefined, max: number): number {
@@ -26,32 +41,56 @@ function preferredWait(header: string | undefined, max: number): number {
  * `input`) with the options as query parameters becomes the same request as
  * the JSON form, validated by the same schema.
  */
-function parseSafetensorsBody(body: Buffer, query: Record<string, string | undefined>): unknown {
+function parseSafetensorsBody(body: Buffer, query: Record<string, unknown>): { options: unknown; input: Tensor } {
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string') throw new HttpError(400, 'REQUEST_INVALID', `query parameter ${name} is given more than once`);
+  }
   const tensor = readSafetensors(body, { source: 'the request body' }).tensors.get('input');
   if (!tensor) throw new HttpError(400, 'INPUT_INVALID', 'the safetensors body has no tensor named "input"');
+  const text = (value: unknown) => value as string | undefined;
   const flag = (value: string | undefined) =>
     value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value;
   const options = {
-    mode: query.mode,
-    combine: query.combine,
-    weights: query.weights?.split(',').map(Number),
-    uncertainty: flag(query.uncertainty),
+    mode: text(query.mode),
+    combine: text(query.combine),
+    weights: text(query.weights)?.split(',').map(Number),
+    uncertainty: flag(text(query.uncertainty)),
     priority: query.priority === undefined ? undefined : Number(query.priority),
   };
   return {
-    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
-    input: { shape: [...tensor.shape], data: Array.from(toFloat32(tensor)) },
+    options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    input: { shape: [...tensor.shape], data: finite(toFloat32(tensor)) },
   };
+}
+
+function finite(data: Float32Array): Float32Array {
+  assertFinite(data, 'the input tensor');
+  return data;
+}
+
+/**
+ * Binary inputs by request: the body schema validates the options and a
+ * one-value stand-in for the tensor, which the handler replaces with the
+ * real one, so that a large input never becomes an array of numbers.
+ */
+const binaryInputs = new WeakMap<object, Tensor>();
+const STAND_IN = { shape: [1], data: [0] };
+
+function wantsBinary(accept: string | undefined): boolean {
+  return accept?.split(',').some((type) => type.trim().startsWith('application/octet-stream')) ?? false;
 }
 
 export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.addContentTypeParser(
       'application/octet-stream',
-      { parseAs: 'buffer', bodyLimit: context.config.MAX_UPLOAD_BYTES },
+      // A prediction body, binary or JSON, has the same limit: the input is copied a few times on its way to Redis.
+      { parseAs: 'buffer', bodyLimit: context.config.MAX_BODY_BYTES },
       (request, body, done) => {
         try {
-          done(null, parseSafetensorsBody(body as Buffer, request.query as Record<string, string | undefined>));
+          const { options, input } = parseSafetensorsBody(body as Buffer, request.query as Record<string, unknown>);
+          binaryInputs.set(request.raw, input);
+          done(null, { ...(options as object), input: STAND_IN });
         } catch (error) {
           done(error as Error, undefined);
         }
@@ -63,23 +102,33 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           params: z.object({ name: z.string().min(1).max(200) }),
-          querystring: z.record(z.string(), z.string()).optional(),
+          querystring: binaryOptionsQuerySchema,
           headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional(), prefer: z.string().optional() }).passthrough(),
           body: predictionBodySchema,
-          response: { 200: jobViewSchema, 202: jobViewSchema },
+          response: { 200: jobViewSchema, 202: jobViewSchema, ...errorResponses([400, 404, 414, 413, 415]) },
         },
       },
       async (request, reply) => {
         const { input, ...options } = request.body;
-        const job = await submitPrediction(context, {
-          tenant: request.tenant,
-          ensemble: request.params.name,
-          input: tensorFromJson(input, 'input'),
-          options,
-          idempotencyKey: request.headers['idempotency-key'],
-        });
+        const binary = wantsBinary(request.headers.accept);
         const wait = preferredWait(request.headers.prefer, context.config.MAX_WAIT_SECONDS);
-        const view = await awaitJob(context, job, wait);
+        const view = await submitPrediction(
+          context,
+          {
+            tenant: request.tenant,
+            ensemble: request.params.name,
+            input: binaryInputs.get(request.raw) ?? tensorFromJson(input, 'input'),
+            options,
+            idempotencyKey: request.headers['idempotency-key'],
+          },
+          wait,
+          binary ? 'none' : 'json',
+        );
+        if (wait > 0 && view.status === 'completed' && binary) {
+          const bytes = await context.redis.getBuffer(context.keys.jobResult(view.id));
+          if (bytes) return reply.status(200).header('content-type', 'application/octet-stream').header('location', view.url).send(bytes);
+          view.error = 'the result has expired';
+        }
         if (wait > 0 && (view.status === 'completed' || view.status === 'failed')) return reply.status(200).send(view);
         return reply.status(202).header('location', view.url).send(view);
       },

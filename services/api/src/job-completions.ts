@@ -1,0 +1,54 @@
+/**
+ * Waiting for jobs to finish, for every request of this process through one
+ * listener on the queue's events (BullMQ's `waitUntilFinished` adds
+ * listeners per job, which costs at many waiting requests). A wait is set
+ * up before its job is added, so a job that finishes at once is not missed.
+ */
+import type { QueueEvents } from 'bullmq';
+
+export interface JobWait {
+  /** True once the job has completed or failed; false when the time ran out or the wait was cancelled. */
+  readonly finished: Promise<boolean>;
+  cancel(): void;
+}
+
+export class JobCompletions {
+  private readonly waiting = new Map<string, Set<(finished: boolean) => void>>();
+
+  constructor(queueEvents: QueueEvents) {
+    const settle = ({ jobId }: { jobId: string }) => this.settle(jobId, true);
+    queueEvents.on('completed', settle);
+    queueEvents.on('failed', settle);
+  }
+
+  /** Waits up to `ms` for job `id` to finish. */
+  wait(id: string, ms: number): JobWait {
+    let settle: (finished: boolean) => void = () => undefined;
+    const finished = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => settle(false), ms);
+      settle = (done) => {
+        clearTimeout(timer);
+        const waiters = this.waiting.get(id);
+        waiters?.delete(settle);
+        if (waiters?.size === 0) this.waiting.delete(id);
+        resolve(done);
+      };
+    });
+    const waiters = this.waiting.get(id) ?? new Set();
+    waiters.add(settle);
+    this.waiting.set(id, waiters);
+    return { finished, cancel: () => settle(false) };
+  }
+
+  /** Finishes the waits for job `id` now (e.g. after finding it finished by reading its state). */
+  settle(id: string, finished: boolean): void {
+    for (const settle of [...(this.waiting.get(id) ?? [])]) settle(finished);
+  }
+
+  /** Requests waiting right now, for metrics and tests. */
+  get size(): number {
+    let total = 0;
+    for (const waiters of this.waiting.values()) total += waiters.size;
+    return total;
+  }
+}

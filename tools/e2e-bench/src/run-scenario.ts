@@ -1,0 +1,106 @@
+/**
+ * One scenario in one configuration (micro-batching on or off, K worker
+ * processes): start the system fresh, warm it up, find the most it sustains
+ * with a closed loop, then offer 25%, 50% and 75% of that in an open loop and
+ * record latencies, what the processes cost and what Redis holds.
+ */
+import { availableParallelism } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { LoadClient } from './load-client.js';
+import type { PhaseResult } from './load-generator.js';
+import { type Scenario, scenarioRequest } from './scenarios.js';
+import { type ProcessCost, processCost, SystemUnderTest } from './system-under-test.js';
+
+export interface Variant {
+  readonly batching: boolean;
+  readonly workers: number;
+}
+
+export interface VariantResult extends Variant {
+  readonly scenario: string;
+  readonly rows: number;
+  readonly members: number;
+  readonly threadsPerWorker: number;
+  /** The closed-loop run at the scenario's concurrency. */
+  readonly saturation: PhaseResult;
+  /** Open-loop runs at fractions of the saturation throughput. */
+  readonly loads: ReadonlyArray<PhaseResult & { readonly fraction: number }>;
+  /** CPU cores the workers (together) and the API used over the measured phases. */
+  readonly workerCores: number;
+  readonly apiCores: number;
+  readonly redisCores: number;
+  readonly loadGeneratorCores: number;
+  readonly workerPeakRssBytes: number;
+  readonly apiPeakRssBytes: number;
+  readonly redisMemoryBefore: number;
+  readonly redisMemoryAfter: number;
+}
+
+export const LOAD_FRACTIONS = [0.25, 0.5, 0.75] as const;
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  return Number((await redis.info('memory')).match(/^used_memory:(\d+)/m)?.[1] ?? Number.NaN);
+}
+
+/** CPU seconds Redis has used (user + system). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(info.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+const sumCpu = (costs: readonly ProcessCost[]) => costs.reduce((total, cost) => total + cost.cpuSeconds, 0);
+
+export async function runVariant(
+  scenario: Scenario,
+  variant: Variant,
+  context: { redis: Redis; redisUrl: string; prefix: string; load: LoadClient; phaseMs: number },
+): Promise<VariantResult> {
+  const threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / variant.workers));
+  const redisMemoryBefore = await usedMemory(context.redis);
+  const system = await SystemUnderTest.start({
+    redisUrl: context.redisUrl,
+    redisPrefix: context.prefix,
+    workers: variant.workers,
+    workerEnv: {
+      ENSEMBLE_THREADS: String(threadsPerWorker),
+      // Off: a pass never takes more than one request.
+      ...(variant.batching ? {} : { BATCH_MAX_ROWS: '1' }),
+    },
+  });
+  try {
+    const spec = scenarioRequest(scenario, system.apiUrl);
+    await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: Math.min(1500, context.phaseMs) });
+    const before = system.cost();
+    const [redisBefore, loadBefore] = [await redisCpuSeconds(context.redis), processCost(context.load.pid)];
+    const startedAt = performance.now();
+    const saturation = await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: context.phaseMs });
+    const loads: Array<PhaseResult & { fraction: number }> = [];
+    for (const fraction of LOAD_FRACTIONS) {
+      const rate = Math.max(1, saturation.throughput * fraction);
+      loads.push({ fraction, ...(await context.load.run(spec, { kind: 'open', rate, durationMs: context.phaseMs })) });
+    }
+    const seconds = (performance.now() - startedAt) / 1000;
+    const after = system.cost();
+    const [redisAfter, loadAfter] = [await redisCpuSeconds(context.redis), processCost(context.load.pid)];
+    return {
+      scenario: scenario.name,
+      rows: scenario.rows,
+      members: scenario.manifest.members,
+      ...variant,
+      threadsPerWorker,
+      saturation,
+      loads,
+      workerCores: (sumCpu(after.workers) - sumCpu(before.workers)) / seconds,
+      apiCores: (after.api.cpuSeconds - before.api.cpuSeconds) / seconds,
+      redisCores: (redisAfter - redisBefore) / seconds,
+      loadGeneratorCores: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) / seconds,
+      workerPeakRssBytes: Math.max(...after.workers.map((w) => w.peakRssBytes)),
+      apiPeakRssBytes: after.api.peakRssBytes,
+      redisMemoryBefore,
+      redisMemoryAfter: await usedMemory(context.redis),
+    };
+  } finally {
+    await system.stop();
+  }
+}
