@@ -23,7 +23,8 @@ async function startApi(): Promise<string> {
   });
   const base = `http://127.0.0.1:${port}`;
   apis.push({ process: child, base });
-  for (let i = 0; i < 200; i++) {
+  // Up to 30 s: starting a process on a busy machine can take a while.
+  for (let i = 0; i < 600; i++) {
     if (
       await fetch(`${base}/v2/health/ready`).then(
         (r) => r.ok,

@@ -30,7 +30,7 @@ const meanings = {
   415: 'The content type is not one this route accepts',
   429: 'Too many requests: the queue is full (QUEUE_FULL) or the rate limit is reached (RATE_LIMITED); see Retry-After',
   500: 'The prediction failed in the worker',
-  503: 'Redis does not answer; retry shortly',
+  503: 'Redis does not answer (REDIS_UNAVAILABLE) or is full (REDIS_OUT_OF_MEMORY); retry shortly',
   504: 'The prediction did not finish in time; it continues as a job',
 } as const;
 

@@ -54,6 +54,17 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
   if (error instanceof RegistryError) {
     return { status: error.code === 'ENSEMBLE_NOT_FOUND' ? 404 : 400, body: { error: { code: error.code, message: error.message } } };
   }
+  if (isRedisOutOfMemory(error)) {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'REDIS_OUT_OF_MEMORY',
+          message: 'the queue store (Redis) is full and accepts no new data; retry once jobs have drained',
+        },
+      },
+    };
+  }
   if (isRedisUnavailable(error)) {
     return {
       status: 503,
@@ -88,6 +99,11 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
+}
+
+/** Redis refusing a write because it reached `maxmemory` and evicts nothing (`noeviction`), in a command or a script. */
+function isRedisOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && /^(ERR )?OOM |\bOOM command not allowed\b/.test(error.message);
 }
 
 /** ioredis' ways of saying the connection is gone (it has no error class for them). */

@@ -21,13 +21,15 @@ export class JobCompletions {
     queueEvents.on('failed', settle);
   }
 
-  /** Waits up to `ms` for job `id` to finish. */
-  wait(id: string, ms: number): JobWait {
+  /** Waits up to `ms` for job `id` to finish, or until `signal` aborts (the client went away). */
+  wait(id: string, ms: number, signal?: AbortSignal): JobWait {
     let settle: (finished: boolean) => void = () => undefined;
+    const abandon = () => settle(false);
     const finished = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => settle(false), ms);
       settle = (done) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', abandon);
         const waiters = this.waiting.get(id);
         waiters?.delete(settle);
         if (waiters?.size === 0) this.waiting.delete(id);
@@ -37,6 +39,8 @@ export class JobCompletions {
     const waiters = this.waiting.get(id) ?? new Set();
     waiters.add(settle);
     this.waiting.set(id, waiters);
+    if (signal?.aborted) settle(false);
+    else signal?.addEventListener('abort', abandon, { once: true });
     return { finished, cancel: () => settle(false) };
   }
 

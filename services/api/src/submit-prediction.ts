@@ -21,6 +21,8 @@ export interface PredictionRequest {
   readonly input: Tensor;
   readonly options: PredictionOptions;
   readonly idempotencyKey?: string | undefined;
+  /** Aborts when the client has gone away: a wait for the job ends then (the job stays queued). */
+  readonly clientGone?: AbortSignal | undefined;
 }
 
 /**
@@ -64,10 +66,10 @@ export async function submitPrediction(
     const claimed = await redis.set(keys.idempotency(tenant, request.idempotencyKey), id, 'EX', ttl, 'NX');
     if (claimed === null) id = (await redis.get(keys.idempotency(tenant, request.idempotencyKey))) ?? id;
     const existing = (await Job.fromId(queue, id)) as Job<PredictionJobData> | undefined;
-    if (existing) return awaitJob(context, existing, waitSeconds, result);
+    if (existing) return awaitJob(context, existing, waitSeconds, result, request.clientGone);
   }
   // Watch before adding: a job that finishes at once is not missed.
-  const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000) : undefined;
+  const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000, request.clientGone) : undefined;
   let job: Job<PredictionJobData>;
   try {
     await redis.set(keys.jobInput(id), Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])), 'EX', ttl);
@@ -96,9 +98,15 @@ export async function submitPrediction(
 }
 
 /** The view of an existing job after waiting up to `seconds` for it to finish (0: at once). */
-async function awaitJob(context: AppContext, job: Job<PredictionJobData>, seconds: number, result: ResultForm = 'json'): Promise<JobView> {
+async function awaitJob(
+  context: AppContext,
+  job: Job<PredictionJobData>,
+  seconds: number,
+  result: ResultForm = 'json',
+  clientGone?: AbortSignal,
+): Promise<JobView> {
   if (seconds <= 0) return jobView(context, job, { result });
-  const wait = context.completions.wait(job.id as string, seconds * 1000);
+  const wait = context.completions.wait(job.id as string, seconds * 1000, clientGone);
   // It may have finished before the wait began: its state says so.
   const state = await job.getState();
   if (state === 'completed' || state === 'failed') {

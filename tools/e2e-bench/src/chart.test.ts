@@ -34,6 +34,7 @@ function variant(scenario: string, batching: boolean, max: number): VariantResul
     apiCores: 0.5,
     redisCores: 0.2,
     loadGeneratorCores: 0.1,
+    cpuMsPerJob: { workers: 1, api: 1, redis: 0.5, loadGenerator: 0.2 },
     workerPeakRssBytes: 2 ** 27,
     apiPeakRssBytes: 2 ** 26,
     redisMemoryBefore: 2 ** 20,

@@ -85,7 +85,7 @@ try {
         );
         variants.push(result);
         log(
-          `${scenario.name}, ${variantLabel(result)}: ${result.saturation.throughput.toFixed(0)} jobs/s max, p99 at 50% ${result.loads[1]?.latencyMs.p99.toFixed(1)} ms, ${result.saturation.batchJobs.toFixed(1)} jobs per pass`,
+          `${scenario.name}, ${variantLabel(result)}: ${result.saturation.throughput.toFixed(0)} jobs/s max, p99 at 50% ${result.loads[1]?.latencyMs.p99.toFixed(1)} ms, ${result.saturation.batchJobs.toFixed(1)} jobs per pass; CPU ms per job: workers ${result.cpuMsPerJob.workers.toFixed(2)}, API ${result.cpuMsPerJob.api.toFixed(2)}, Redis ${result.cpuMsPerJob.redis.toFixed(2)}`,
         );
       }
     }

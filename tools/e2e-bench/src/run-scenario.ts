@@ -32,6 +32,8 @@ export interface VariantResult extends Variant {
   readonly loadGeneratorCores: number;
   readonly workerPeakRssBytes: number;
   readonly apiPeakRssBytes: number;
+  /** CPU milliseconds per completed job over the measured phases, by process (less sensitive to a noisy machine than rates). */
+  readonly cpuMsPerJob: { readonly workers: number; readonly api: number; readonly redis: number; readonly loadGenerator: number };
   readonly redisMemoryBefore: number;
   readonly redisMemoryAfter: number;
 }
@@ -81,6 +83,7 @@ export async function runVariant(
       loads.push({ fraction, ...(await context.load.run(spec, { kind: 'open', rate, durationMs: context.phaseMs })) });
     }
     const seconds = (performance.now() - startedAt) / 1000;
+    const jobs = saturation.ok + loads.reduce((total, load) => total + load.ok, 0);
     const after = system.cost();
     const [redisAfter, loadAfter] = [await redisCpuSeconds(context.redis), processCost(context.load.pid)];
     return {
@@ -95,6 +98,12 @@ export async function runVariant(
       apiCores: (after.api.cpuSeconds - before.api.cpuSeconds) / seconds,
       redisCores: (redisAfter - redisBefore) / seconds,
       loadGeneratorCores: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) / seconds,
+      cpuMsPerJob: {
+        workers: ((sumCpu(after.workers) - sumCpu(before.workers)) * 1000) / jobs,
+        api: ((after.api.cpuSeconds - before.api.cpuSeconds) * 1000) / jobs,
+        redis: ((redisAfter - redisBefore) * 1000) / jobs,
+        loadGenerator: ((loadAfter.cpuSeconds - loadBefore.cpuSeconds) * 1000) / jobs,
+      },
       workerPeakRssBytes: Math.max(...after.workers.map((w) => w.peakRssBytes)),
       apiPeakRssBytes: after.api.peakRssBytes,
       redisMemoryBefore,

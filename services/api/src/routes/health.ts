@@ -1,7 +1,8 @@
-/** Liveness and readiness (Open Inference Protocol paths). */
+/** Liveness and readiness (Open Inference Protocol paths): ready when Redis answers and will not evict keys. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { evictionProblem } from '../redis-memory-policy.js';
 
 export function healthRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -16,17 +17,22 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncZod {
           security: [],
           response: {
             200: z.object({ ready: z.literal(true) }),
-            503: z.object({ ready: z.literal(false), error: z.string() }).describe('Redis does not answer'),
+            503: z
+              .object({ ready: z.literal(false), error: z.string() })
+              .describe('Redis does not answer, or may evict keys (its maxmemory-policy is not noeviction)'),
           },
         },
       },
       async (_request, reply) => {
+        let problem: string | undefined;
         try {
           await context.redis.ping();
-          return { ready: true as const };
+          problem = await evictionProblem(context.redis);
         } catch (error) {
-          return reply.status(503).send({ ready: false as const, error: `Redis does not answer: ${(error as Error).message}` });
+          problem = `Redis does not answer: ${(error as Error).message}`;
         }
+        if (problem) return reply.status(503).send({ ready: false as const, error: problem });
+        return { ready: true as const };
       },
     );
   };

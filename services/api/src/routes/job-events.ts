@@ -11,6 +11,7 @@ import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { clientHasGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { type JobView, jobView } from '../job-view.js';
@@ -73,6 +74,7 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
       }
       for (const event of events) queueEvents.on(event, onEvent);
       raw.on('close', end); // the client went away (the response's close, not the request's)
+      if (clientHasGone(reply)) return end(); // it went before the stream began: that close has passed
       await send().catch(fail);
     });
   };

@@ -8,6 +8,7 @@ import { predictionOptionsSchema } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { clientGoneSignal } from '../client-gone.js';
 import { bareErrorBodySchema, errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { submitPrediction } from '../submit-prediction.js';
@@ -91,7 +92,7 @@ export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod 
           response: { 200: inferResponseSchema, ...errorResponses([400, 404, 414, 413, 415, 500, 504], bareErrorBodySchema) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const [tensor] = request.body.inputs;
         if (tensor?.name !== 'input') throw new HttpError(400, 'INPUT_INVALID', 'the input tensor must be named "input"');
         const options = predictionOptionsSchema.parse(request.body.parameters ?? {});
@@ -102,6 +103,7 @@ export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod 
             ensemble: request.params.name,
             input: tensorFromJson({ shape: tensor.shape, data: tensor.data }, 'input'),
             options,
+            clientGone: clientGoneSignal(reply),
           },
           context.config.MAX_WAIT_SECONDS,
         );

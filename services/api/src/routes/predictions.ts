@@ -13,6 +13,7 @@ import { predictionOptionsSchema } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { clientGoneSignal } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { jobViewSchema } from '../job-view.js';
@@ -120,6 +121,7 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
             input: binaryInputs.get(request.raw) ?? tensorFromJson(input, 'input'),
             options,
             idempotencyKey: request.headers['idempotency-key'],
+            clientGone: wait > 0 ? clientGoneSignal(reply) : undefined,
           },
           wait,
           binary ? 'none' : 'json',

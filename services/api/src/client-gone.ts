@@ -1,0 +1,21 @@
+/**
+ * A signal that the client has gone away: the response's connection closed
+ * before the answer was sent. A wait for a job (`Prefer: wait=N`, the Open
+ * Inference Protocol's `infer`) ends then, rather than hold its timer and
+ * listener for a client that will never read the answer.
+ */
+import type { FastifyReply } from 'fastify';
+
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  // The client may have gone while the request was still being read or checked: its close has been and gone.
+  if (clientHasGone(reply)) controller.abort();
+  // After a normal answer the response closes too; by then nothing waits on the signal.
+  else reply.raw.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+/** True once the client's connection is closed. */
+export function clientHasGone(reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.request.raw.socket?.destroyed === true;
+}
