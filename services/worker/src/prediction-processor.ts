@@ -51,6 +51,15 @@ async function writtenResult(redis: Redis, keys: RedisKeys, id: string): Promise
   return summary ? predictionJobResultSchema.parse(JSON.parse(summary)) : undefined;
 }
 
+/** The input tensor stored for job `id`; bytes that are no safetensors file fail the job at once (no retry reads them better). */
+function storedInput(bytes: Buffer, id: string) {
+  try {
+    return readSafetensors(bytes).tensors.get('input');
+  } catch (error) {
+    throw new UnrecoverableError(`the stored input of job ${id} is unreadable: ${(error as Error).message}`);
+  }
+}
+
 export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds }: ProcessorDependencies) {
   return async (job: Job): Promise<PredictionJobResult> => {
     const parsed = predictionJobDataSchema.safeParse(job.data);
@@ -68,7 +77,7 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
       if (written) return written;
       throw new UnrecoverableError(`the input of job ${id} is no longer in Redis`);
     }
-    const inputTensor = readSafetensors(inputBytes).tensors.get('input');
+    const inputTensor = storedInput(inputBytes, id);
     if (!inputTensor || inputTensor.shape.join() !== inputShape.join()) {
       throw new UnrecoverableError(`the stored input of job ${id} does not match its payload's shape [${inputShape.join(', ')}]`);
     }

@@ -9,6 +9,7 @@ import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CrashQuarantine } from './crash-quarantine.js';
 import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { predictionProcessor } from './prediction-processor.js';
@@ -30,9 +31,11 @@ export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
   const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
   const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES, () => heartbeat.refresh());
   const batcher = new MicroBatcher({ maxRows: config.BATCH_MAX_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS });
-  const worker = new Worker(
+  // A job on its last chance after workers died holding it runs alone: a job that crashes workers takes no other down with it.
+  const quarantine = new CrashQuarantine(config.JOB_ATTEMPTS - 1);
+  const worker: Worker = new Worker(
     PREDICTION_QUEUE,
-    predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds: config.RESULT_TTL_SECONDS }),
+    quarantine.wrap(predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds: config.RESULT_TTL_SECONDS }), () => worker),
     {
       connection: redis,
       prefix: `${config.REDIS_PREFIX}:bull`,

@@ -12,6 +12,7 @@ import { openPredictionLane, type PredictionLane } from './testing/prediction-la
 
 const LOCK_MS = 2500;
 const STALLED_INTERVAL_MS = 2000;
+const ATTEMPTS = 5;
 const tally = (values: readonly string[]) => {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
@@ -48,13 +49,15 @@ async function releasedAfter(lane: PredictionLane, pid: number, held: readonly s
 
 describe('workers killed under load', () => {
   it('SIGKILL, again and again: every job completes once, none is lost, stuck or failed', async () => {
+    // A job outlives JOB_ATTEMPTS - 1 workers dying while they hold it; 8 kills in a few seconds may catch one job thrice.
     const lane = await openPredictionLane(server.url, {
       WORKER_LOCK_MS: String(LOCK_MS),
       WORKER_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
+      JOB_ATTEMPTS: String(ATTEMPTS),
     });
     lanes.push(lane);
     const workers: ServiceProcess[] = [lane.startWorker(), lane.startWorker()];
-    const ids = await lane.submit(1000, { rows: 32 });
+    const ids = await lane.submit(1000, { rows: 32, attempts: ATTEMPTS });
     const started = Date.now();
 
     // Each time another tenth of the jobs has completed (up to 8 times), kill the worker that holds the most jobs.
@@ -121,6 +124,7 @@ describe('workers killed under load', () => {
         resultsReused: reused,
         lockMs: LOCK_MS,
         stalledIntervalMs: STALLED_INTERVAL_MS,
+        jobAttempts: ATTEMPTS,
       }),
     );
     for (const worker of workers) await worker.kill('SIGTERM');

@@ -13,10 +13,11 @@ const COLOURS = ['#1f77b4', '#17becf', '#ff7f0e', '#d62728'];
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
+/** A log-scale axis: value to pixel, rounded to a tenth. */
 function logScale(min: number, max: number, from: number, to: number) {
   const lo = Math.log10(min);
   const hi = Math.log10(max);
-  return (value: number) => from + ((Math.log10(value) - lo) / (hi - lo || 1)) * (to - from);
+  return (value: number) => Math.round((from + ((Math.log10(value) - lo) / (hi - lo || 1)) * (to - from)) * 10) / 10;
 }
 
 /** Powers of ten and their halves between min and max, for axis ticks. */
@@ -83,7 +84,7 @@ function panel(report: BenchReport, scenario: string, x0: number): string {
       ['p99', ' stroke-dasharray="5,3"'],
     ] as const) {
       const path = points(v, key)
-        .map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`)
+        .map(([px, py]) => `${x(px)},${y(py)}`)
         .join(' ');
       parts.push(`<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="1.8"${dash}/>`);
     }

@@ -2,8 +2,7 @@
  * A fault injected into a worker process for the chaos tests, preloaded with
  * `node --import` (nothing in the worker knows of it): a forward pass whose
  * input holds the value `POISON_MARK` crashes the process (`POISON_FAULT=crash`,
- * as a native crash or the OOM killer would), fails (`fail`), or never
- * returns (`hang`). It sits where the worker hands a pass to its engine thread.
+ * as a native crash or the OOM killer would) or fails (`fail`). It sits where the worker hands a pass to its engine thread.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -16,7 +15,6 @@ Worker.prototype.postMessage = function postMessage(message, transfer) {
   if (feeds.some((feed) => feed.data.includes(mark))) {
     if (fault === 'crash') process.kill(process.pid, 'SIGKILL');
     if (fault === 'fail') throw new Error('the forward pass failed (poisoned input)');
-    if (fault === 'hang') return;
   }
   return post.call(this, message, transfer);
 };
