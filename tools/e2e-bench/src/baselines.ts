@@ -8,9 +8,11 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createEngine, loadStackedEnsemble, parseManifest, randomInput, readSafetensors } from '@ensembles/core';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { redisCommandCalls } from './run-scenario.js';
 import { type Scenario, scenarioInputShape, scenarioWeights } from './scenarios.js';
+import { processCost } from './system-under-test.js';
 
 export interface BullmqBaseline {
   readonly concurrency: number;
@@ -18,6 +20,10 @@ export interface BullmqBaseline {
   readonly durationMs: number;
   /** Jobs per second completed while a producer keeps adding them (the worker in a process of its own). */
   readonly throughput: number;
+  /** Redis commands per completed job. */
+  readonly redisCallsPerJob: number;
+  /** CPU milliseconds per completed job: the no-op worker process, the producer. */
+  readonly cpuMsPerJob: { readonly worker: number; readonly producer: number };
 }
 
 /**
@@ -46,11 +52,21 @@ export async function bullmqNoopThroughput(
     };
     await add(performance.now() + 500); // warm up
     const before = await completed();
+    const callsBefore = await redisCommandCalls(connection);
+    const [workerBefore, producerBefore] = [processCost(worker.pid).cpuSeconds, process.cpuUsage()];
     const start = performance.now();
     await Promise.all(Array.from({ length: options.producers }, () => add(start + options.durationMs)));
     const elapsed = performance.now() - start;
-    const throughput = ((await completed()) - before) * (1000 / elapsed);
-    return { ...options, throughput };
+    const workerCpu = processCost(worker.pid).cpuSeconds - workerBefore;
+    const producer = process.cpuUsage(producerBefore);
+    const jobs = (await completed()) - before;
+    const redisCallsPerJob = ((await redisCommandCalls(connection)) - callsBefore) / jobs;
+    return {
+      ...options,
+      throughput: jobs * (1000 / elapsed),
+      redisCallsPerJob,
+      cpuMsPerJob: { worker: (workerCpu * 1000) / jobs, producer: (producer.user + producer.system) / 1000 / jobs },
+    };
   } finally {
     worker.kill('SIGTERM');
     await queue.obliterate({ force: true }).catch(() => undefined);

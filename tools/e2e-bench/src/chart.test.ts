@@ -34,6 +34,7 @@ function variant(scenario: string, batching: boolean, max: number): VariantResul
     apiCores: 0.5,
     redisCores: 0.2,
     loadGeneratorCores: 0.1,
+    redisCallsPerJob: 20,
     cpuMsPerJob: { workers: 1, api: 1, redis: 0.5, loadGenerator: 0.2 },
     workerPeakRssBytes: 2 ** 27,
     apiPeakRssBytes: 2 ** 26,
@@ -47,7 +48,14 @@ const report: BenchReport = {
   cpu: 'Test CPU <8 cores>',
   cores: 2,
   phaseMs: 1000,
-  bullmq: { concurrency: 16, producers: 64, durationMs: 1000, throughput: 1000 },
+  bullmq: {
+    concurrency: 16,
+    producers: 64,
+    durationMs: 1000,
+    throughput: 1000,
+    redisCallsPerJob: 8,
+    cpuMsPerJob: { worker: 0.2, producer: 0.2 },
+  },
   engine: { 'seed-b1': { rows: 1, threads: 2, passes: 100, throughput: 4000, medianPassMs: 0.25 } },
   variants: [variant('seed-b1', true, 600), variant('seed-b1', false, 100), variant('tiny', true, 500)],
 };

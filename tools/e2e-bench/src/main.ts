@@ -71,6 +71,9 @@ try {
     producers: 64,
     durationMs: phaseMs,
   });
+  log(
+    `BullMQ alone: ${bullmq.throughput.toFixed(0)} jobs/s, ${bullmq.redisCallsPerJob.toFixed(1)} Redis commands per job, CPU ms per job: worker ${bullmq.cpuMsPerJob.worker.toFixed(2)}, producer ${bullmq.cpuMsPerJob.producer.toFixed(2)}`,
+  );
   const engine: Record<string, EngineBaseline> = {};
   for (const scenario of chosen) engine[scenario.name] = await engineOnlyThroughput(scenario, phaseMs);
 

@@ -29,8 +29,8 @@ export const variantLabel = (v: Pick<VariantResult, 'batching' | 'workers'>) =>
 /** One row per scenario and configuration. */
 export function markdownTable(report: BenchReport): string {
   const lines = [
-    '| scenario | configuration | max jobs/s | member-samples/s | p50 / p90 / p99 ms at 25% | at 50% | at 75% | queue overhead ms (50%) | jobs per pass | CPU cores: workers / API / Redis / load | worker / API peak RSS MB | Redis MB before → after |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | configuration | max jobs/s | member-samples/s | p50 / p90 / p99 ms at 25% | at 50% | at 75% | queue overhead ms (50%) | jobs per pass | Redis commands per job | CPU cores: workers / API / Redis / load | worker / API peak RSS MB | Redis MB before → after |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const v of report.variants) {
     const memberSamples = v.saturation.throughput * v.rows * v.members;
@@ -40,12 +40,12 @@ export function markdownTable(report: BenchReport): string {
     };
     const half = v.loads.find((l) => l.fraction === 0.5);
     lines.push(
-      `| ${v.scenario} | ${variantLabel(v)} | ${rate(v.saturation.throughput)} | ${rate(memberSamples)} | ${at(0.25)} | ${at(0.5)} | ${at(0.75)} | ${half ? ms(half.latencyMs.mean - half.computeMs) : '-'} | ${v.saturation.batchJobs.toFixed(1)} | ${v.workerCores.toFixed(2)} / ${v.apiCores.toFixed(2)} / ${v.redisCores.toFixed(2)} / ${v.loadGeneratorCores.toFixed(2)} | ${mb(v.workerPeakRssBytes)} / ${mb(v.apiPeakRssBytes)} | ${mb(v.redisMemoryBefore)} → ${mb(v.redisMemoryAfter)} |`,
+      `| ${v.scenario} | ${variantLabel(v)} | ${rate(v.saturation.throughput)} | ${rate(memberSamples)} | ${at(0.25)} | ${at(0.5)} | ${at(0.75)} | ${half ? ms(half.latencyMs.mean - half.computeMs) : '-'} | ${v.saturation.batchJobs.toFixed(1)} | ${v.redisCallsPerJob.toFixed(1)} | ${v.workerCores.toFixed(2)} / ${v.apiCores.toFixed(2)} / ${v.redisCores.toFixed(2)} / ${v.loadGeneratorCores.toFixed(2)} | ${mb(v.workerPeakRssBytes)} / ${mb(v.apiPeakRssBytes)} | ${mb(v.redisMemoryBefore)} → ${mb(v.redisMemoryAfter)} |`,
     );
   }
   lines.push('');
   lines.push(
-    `Baselines in the same run: BullMQ alone (${report.bullmq.producers} producers adding jobs one at a time, a no-op worker process at concurrency ${report.bullmq.concurrency}) ${rate(report.bullmq.throughput)} jobs/s; engine alone (ONNX Runtime, ${Object.values(report.engine)[0]?.threads ?? '-'} threads, one pass per request): ${Object.entries(
+    `Baselines in the same run: BullMQ alone (${report.bullmq.producers} producers adding jobs one at a time, a no-op worker process at concurrency ${report.bullmq.concurrency}) ${rate(report.bullmq.throughput)} jobs/s, ${report.bullmq.redisCallsPerJob.toFixed(1)} Redis commands and ${report.bullmq.cpuMsPerJob.worker.toFixed(2)} + ${report.bullmq.cpuMsPerJob.producer.toFixed(2)} CPU ms (worker + producer) per job; engine alone (ONNX Runtime, ${Object.values(report.engine)[0]?.threads ?? '-'} threads, one pass per request): ${Object.entries(
       report.engine,
     )
       .map(([name, e]) => `${name} ${rate(e.throughput)} requests/s (${ms(e.medianPassMs)} ms a pass)`)

@@ -33,6 +33,8 @@ export interface VariantResult extends Variant {
   readonly workerPeakRssBytes: number;
   readonly apiPeakRssBytes: number;
   /** CPU milliseconds per completed job over the measured phases, by process (less sensitive to a noisy machine than rates). */
+  /** Redis commands per completed job over the measured phases (what every part of the path asks of Redis). */
+  readonly redisCallsPerJob: number;
   readonly cpuMsPerJob: { readonly workers: number; readonly api: number; readonly redis: number; readonly loadGenerator: number };
   readonly redisMemoryBefore: number;
   readonly redisMemoryAfter: number;
@@ -42,6 +44,14 @@ export const LOAD_FRACTIONS = [0.25, 0.5, 0.75] as const;
 
 export async function usedMemory(redis: Redis): Promise<number> {
   return Number((await redis.info('memory')).match(/^used_memory:(\d+)/m)?.[1] ?? Number.NaN);
+}
+
+/** Commands Redis has run since it started (scripts count once, their inner calls too). */
+export async function redisCommandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
 }
 
 /** CPU seconds Redis has used (user + system). */
@@ -74,7 +84,11 @@ export async function runVariant(
     const spec = scenarioRequest(scenario, system.apiUrl);
     await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: Math.min(1500, context.phaseMs) });
     const before = system.cost();
-    const [redisBefore, loadBefore] = [await redisCpuSeconds(context.redis), processCost(context.load.pid)];
+    const [redisBefore, loadBefore, callsBefore] = [
+      await redisCpuSeconds(context.redis),
+      processCost(context.load.pid),
+      await redisCommandCalls(context.redis),
+    ];
     const startedAt = performance.now();
     const saturation = await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: context.phaseMs });
     const loads: Array<PhaseResult & { fraction: number }> = [];
@@ -85,7 +99,11 @@ export async function runVariant(
     const seconds = (performance.now() - startedAt) / 1000;
     const jobs = saturation.ok + loads.reduce((total, load) => total + load.ok, 0);
     const after = system.cost();
-    const [redisAfter, loadAfter] = [await redisCpuSeconds(context.redis), processCost(context.load.pid)];
+    const [redisAfter, loadAfter, callsAfter] = [
+      await redisCpuSeconds(context.redis),
+      processCost(context.load.pid),
+      await redisCommandCalls(context.redis),
+    ];
     return {
       scenario: scenario.name,
       rows: scenario.rows,
@@ -98,6 +116,7 @@ export async function runVariant(
       apiCores: (after.api.cpuSeconds - before.api.cpuSeconds) / seconds,
       redisCores: (redisAfter - redisBefore) / seconds,
       loadGeneratorCores: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) / seconds,
+      redisCallsPerJob: (callsAfter - callsBefore) / jobs,
       cpuMsPerJob: {
         workers: ((sumCpu(after.workers) - sumCpu(before.workers)) * 1000) / jobs,
         api: ((after.api.cpuSeconds - before.api.cpuSeconds) * 1000) / jobs,
