@@ -104,6 +104,7 @@ export function renderChart(report: BenchReport): string {
   const caption = `p50 solid, p99 dashed; the rightmost point of each line is the closed-loop maximum. ${escapeXml(report.cpu)}, ${report.cores} cores, ${report.date}.`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL.height + 50}" font-family="sans-serif" font-size="12">`,
+    '<title>Latency against offered load, per scenario and configuration, with the same-run baselines</title>',
     '<rect width="100%" height="100%" fill="white"/>',
     ...scenarios.map((scenario, i) => panel(report, scenario, i * PANEL.width)),
     ...legend,
