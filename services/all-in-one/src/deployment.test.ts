@@ -14,6 +14,8 @@ describe('docker-compose.yml', () => {
     expect(redis).toContain('--appendonly yes');
     expect(redis).toContain('--maxmemory-policy noeviction');
     expect(compose.services.worker.deploy.replicas).toBeGreaterThan(1);
+    // Workers exit on a hung or crashed pass; they must come back.
+    for (const name of ['api', 'worker', 'worker-gpu']) expect(compose.services[name].restart).toBe('unless-stopped');
     expect(compose.services['worker-gpu'].deploy.resources.reservations.devices[0]).toMatchObject({
       driver: 'nvidia',
       capabilities: ['gpu'],

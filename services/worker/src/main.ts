@@ -6,7 +6,12 @@ import { parseWorkerConfig } from './worker-config.js';
 
 const config = parseWorkerConfig(process.env);
 const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
-const { worker, close } = startPredictionWorker(config);
+const { worker, close } = startPredictionWorker(config, {
+  onPassHung: (pass) => {
+    log.fatal(pass, 'a forward pass is hung: exiting, so that this worker is restarted and its jobs are retaken');
+    process.exit(1);
+  },
+});
 
 worker.on('completed', (job, result) =>
   log.debug({ job: job.id, computeMs: result.computeMs, batchJobs: result.batchJobs }, 'job completed'),

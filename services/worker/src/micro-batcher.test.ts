@@ -71,4 +71,16 @@ describe('MicroBatcher', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason.message).toContain("input shape [2, 5] does not match the manifest's [*, 4]");
   });
+
+  it('reports a pass that outlives its timeout as hung, once, and quick passes never', async () => {
+    const hung: Array<{ jobs: number; rows: number; ms: number }> = [];
+    const batcher = new MicroBatcher({ passTimeoutMs: 50, onPassHung: (pass) => hung.push(pass) });
+    await batcher.run('v1', compiled, 'shared', randomInput([2, 4], 1));
+    expect(hung).toEqual([]);
+    // An engine stuck in a pass: it never answers.
+    const stuck: CompiledEnsemble = { ...compiled, run: () => new Promise<Tensor>(() => undefined) };
+    void batcher.run('v2', stuck, 'shared', randomInput([3, 4], 2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(hung).toEqual([{ jobs: 1, rows: 3, ms: 50 }]);
+  });
 });

@@ -14,6 +14,10 @@ export interface MicroBatcherOptions {
   readonly maxRows?: number;
   /** Milliseconds a pass may wait for more requests before it starts. @defaultValue 0 */
   readonly maxWaitMs?: number;
+  /** Milliseconds after which a pass still running is reported hung (0: never). @defaultValue 0 */
+  readonly passTimeoutMs?: number;
+  /** Called once for each pass that outlives `passTimeoutMs` (it keeps running: engines cannot be interrupted). */
+  readonly onPassHung?: (pass: { readonly jobs: number; readonly rows: number; readonly ms: number }) => void;
 }
 
 export interface BatchedOutput {
@@ -42,7 +46,7 @@ export class MicroBatcher {
   private readonly options: Required<MicroBatcherOptions>;
 
   constructor(options: MicroBatcherOptions = {}) {
-    this.options = { maxRows: 256, maxWaitMs: 0, ...options };
+    this.options = { maxRows: 256, maxWaitMs: 0, passTimeoutMs: 0, onPassHung: () => undefined, ...options };
     if (!Number.isInteger(this.options.maxRows) || this.options.maxRows < 1)
       throw new RangeError(`maxRows must be a positive integer, got ${this.options.maxRows}`);
     if (!(this.options.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${this.options.maxWaitMs}`);
@@ -98,13 +102,11 @@ export class MicroBatcher {
   private async runBatch(compiled: CompiledEnsemble, mode: InputMode, batch: Pending[]): Promise<void> {
     const rows = batch.reduce((total, pending) => total + pending.rows, 0);
     try {
-      const members = await compiled.run(
-        concatBatch(
-          batch.map((p) => p.input),
-          mode,
-        ),
-        { mode },
+      const input = concatBatch(
+        batch.map((p) => p.input),
+        mode,
       );
+      const members = await this.watched(compiled.run(input, { mode }), batch.length, rows);
       const computeMs = compiled.lastComputeMs ?? 0;
       const parts = splitBatch(
         members,
@@ -120,6 +122,18 @@ export class MicroBatcher {
       }
       // One request must not fail its neighbours: run each alone to find out which one fails.
       for (const pending of batch) await this.runBatch(compiled, mode, [pending]);
+    }
+  }
+
+  /** A pass, reported hung if it outlives `passTimeoutMs`. */
+  private async watched<T>(pass: Promise<T>, jobs: number, rows: number): Promise<T> {
+    const { passTimeoutMs, onPassHung } = this.options;
+    if (passTimeoutMs <= 0) return pass;
+    const watchdog = setTimeout(() => onPassHung({ jobs, rows, ms: passTimeoutMs }), passTimeoutMs);
+    try {
+      return await pass;
+    } finally {
+      clearTimeout(watchdog);
     }
   }
 }

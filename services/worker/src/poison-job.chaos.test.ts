@@ -3,7 +3,8 @@
  * them, ends failed after at most `JOB_ATTEMPTS` tries (no endless loop) while
  * the others complete: its stored input corrupt; its forward pass failing;
  * its forward pass crashing the worker process (which a supervisor starts
- * again). The pass faults are injected from outside the worker's code
+ * again); its forward pass never returning (the worker exits after
+ * `PASS_TIMEOUT_MS`, and is started again). The pass faults are injected from outside the worker's code
  * (`testing/poison-pass.mjs`, preloaded with `node --import`).
  */
 import { float32Tensor, randomInput, writeSafetensors } from '@ensembles/core';
@@ -34,11 +35,12 @@ function markedInput(): Uint8Array {
 }
 
 /** 2 workers (started again whenever one dies, up to `restarts` times), 300 jobs, the poison one in the middle. */
-async function runWithPoison(poison: () => Uint8Array, fault?: 'crash' | 'fail', restarts = 10) {
+async function runWithPoison(poison: () => Uint8Array, fault?: 'crash' | 'fail' | 'hang', restarts = 10) {
   const lane = await openPredictionLane(server.url, {
     JOB_ATTEMPTS: '3',
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1500',
+    PASS_TIMEOUT_MS: '1500',
     ...(fault ? { NODE_OPTIONS: `--import=${hook}`, POISON_FAULT: fault, POISON_MARK: String(MARK) } : {}),
   });
   lanes.push(lane);
@@ -101,6 +103,14 @@ describe('a poison job', () => {
 
   it('that crashes every worker taking it ends failed after JOB_ATTEMPTS crashes; the others complete', async () => {
     const { poisoned, others, deaths } = await runWithPoison(markedInput, 'crash');
+    expect(poisoned.state).toBe('failed');
+    expect(poisoned.failedReason).toMatch(/stalled/);
+    expect(deaths).toBe(3);
+    expect(others.filter((o) => o.state !== 'completed').map((o) => `${o.state} after ${o.started} takes: ${o.failedReason}`)).toEqual([]);
+  }, 180_000);
+
+  it('that hangs every worker taking it ends failed after JOB_ATTEMPTS hung workers; the others complete', async () => {
+    const { poisoned, others, deaths } = await runWithPoison(markedInput, 'hang');
     expect(poisoned.state).toBe('failed');
     expect(poisoned.failedReason).toMatch(/stalled/);
     expect(deaths).toBe(3);

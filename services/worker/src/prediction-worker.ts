@@ -25,12 +25,32 @@ export interface PredictionWorker {
   close(): Promise<void>;
 }
 
-export function startPredictionWorker(config: WorkerConfig): PredictionWorker {
+export interface PredictionWorkerOptions {
+  /**
+   * A forward pass outlived `PASS_TIMEOUT_MS`. By default the process says so
+   * and exits (code 1): an engine cannot be interrupted, so the way out is
+   * a restart, after which the jobs it held are retaken like a crashed
+   * worker's, and a job that hangs every worker ends failed.
+   */
+  readonly onPassHung?: (pass: { readonly jobs: number; readonly rows: number; readonly ms: number }) => void;
+}
+
+function exitOnHungPass(pass: { readonly jobs: number; readonly rows: number; readonly ms: number }): void {
+  process.stderr.write(`a forward pass (${pass.jobs} jobs, ${pass.rows} rows) has run longer than ${pass.ms} ms: exiting\n`);
+  process.exit(1);
+}
+
+export function startPredictionWorker(config: WorkerConfig, options: PredictionWorkerOptions = {}): PredictionWorker {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const keys = redisKeys(config.REDIS_PREFIX);
   const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
   const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES, () => heartbeat.refresh());
-  const batcher = new MicroBatcher({ maxRows: config.BATCH_MAX_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS });
+  const batcher = new MicroBatcher({
+    maxRows: config.BATCH_MAX_ROWS,
+    maxWaitMs: config.BATCH_MAX_WAIT_MS,
+    passTimeoutMs: config.PASS_TIMEOUT_MS,
+    onPassHung: options.onPassHung ?? exitOnHungPass,
+  });
   // A job on its last chance after workers died holding it runs alone: a job that crashes workers takes no other down with it.
   const quarantine = new CrashQuarantine(config.JOB_ATTEMPTS - 1);
   const worker: Worker = new Worker(

@@ -22,6 +22,12 @@ export const workerConfigSchema = z.object({
   WORKER_LOCK_MS: integerSetting(30_000, 100),
   /** How often this worker looks for jobs whose worker died (stalled jobs). */
   WORKER_STALLED_INTERVAL_MS: integerSetting(30_000, 100),
+  /**
+   * A forward pass running longer than this is hung: the process exits (its
+   * engine cannot be interrupted), so that its jobs are retaken, as after a
+   * crash, and a job that hangs every worker ends failed. 0: never.
+   */
+  PASS_TIMEOUT_MS: integerSetting(60_000, 0),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -15,6 +15,7 @@ Worker.prototype.postMessage = function postMessage(message, transfer) {
   if (feeds.some((feed) => feed.data.includes(mark))) {
     if (fault === 'crash') process.kill(process.pid, 'SIGKILL');
     if (fault === 'fail') throw new Error('the forward pass failed (poisoned input)');
+    if (fault === 'hang') return undefined; // the pass is never handed over, so it never answers
   }
   return post.call(this, message, transfer);
 };
