@@ -101,19 +101,17 @@ describe('a poison job', () => {
     expect(others.filter((o) => o.state !== 'completed')).toEqual([]);
   }, 180_000);
 
-  it('that crashes every worker taking it ends failed after JOB_ATTEMPTS crashes; the others complete', async () => {
-    const { poisoned, others, deaths } = await runWithPoison(markedInput, 'crash');
-    expect(poisoned.state).toBe('failed');
-    expect(poisoned.failedReason).toMatch(/stalled/);
-    expect(deaths).toBe(3);
-    expect(others.filter((o) => o.state !== 'completed').map((o) => `${o.state} after ${o.started} takes: ${o.failedReason}`)).toEqual([]);
-  }, 180_000);
-
-  it('that hangs every worker taking it ends failed after JOB_ATTEMPTS hung workers; the others complete', async () => {
-    const { poisoned, others, deaths } = await runWithPoison(markedInput, 'hang');
-    expect(poisoned.state).toBe('failed');
-    expect(poisoned.failedReason).toMatch(/stalled/);
-    expect(deaths).toBe(3);
-    expect(others.filter((o) => o.state !== 'completed').map((o) => `${o.state} after ${o.started} takes: ${o.failedReason}`)).toEqual([]);
-  }, 180_000);
+  it.each(['crash', 'hang'] as const)(
+    'whose pass makes every worker taking it %s ends failed after JOB_ATTEMPTS dead workers; the others complete',
+    async (fault) => {
+      const { poisoned, others, deaths } = await runWithPoison(markedInput, fault);
+      expect(poisoned.state).toBe('failed');
+      expect(poisoned.failedReason).toMatch(/stalled/);
+      expect(deaths).toBe(3);
+      expect(others.filter((o) => o.state !== 'completed').map((o) => `${o.state} after ${o.started} takes: ${o.failedReason}`)).toEqual(
+        [],
+      );
+    },
+    180_000,
+  );
 });
