@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createEngine, loadStackedEnsemble, parseManifest, randomInput, readSafetensors } from '@ensembles/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisCommandCalls } from './run-scenario.js';
+import { redisCommandCalls } from './redis-stats.js';
 import { type Scenario, scenarioInputShape, scenarioWeights } from './scenarios.js';
 import { processCost } from './system-under-test.js';
 

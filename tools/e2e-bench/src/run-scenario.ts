@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { LoadClient } from './load-client.js';
 import type { PhaseResult } from './load-generator.js';
+import { redisCommandCalls, redisCpuSeconds, usedMemory } from './redis-stats.js';
 import { type Scenario, scenarioRequest } from './scenarios.js';
 import { type ProcessCost, processCost, SystemUnderTest } from './system-under-test.js';
 
@@ -41,25 +42,6 @@ export interface VariantResult extends Variant {
 }
 
 export const LOAD_FRACTIONS = [0.25, 0.5, 0.75] as const;
-
-export async function usedMemory(redis: Redis): Promise<number> {
-  return Number((await redis.info('memory')).match(/^used_memory:(\d+)/m)?.[1] ?? Number.NaN);
-}
-
-/** Commands Redis has run since it started (scripts count once, their inner calls too). */
-export async function redisCommandCalls(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  let calls = 0;
-  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
-  return calls;
-}
-
-/** CPU seconds Redis has used (user + system). */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(info.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
 
 const sumCpu = (costs: readonly ProcessCost[]) => costs.reduce((total, cost) => total + cost.cpuSeconds, 0);
 

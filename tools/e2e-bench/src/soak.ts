@@ -5,8 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { LoadClient } from './load-client.js';
+import { usedMemory } from './redis-stats.js';
 import type { SoakReport } from './report.js';
-import { usedMemory } from './run-scenario.js';
 import { scenarioRequest, scenarios } from './scenarios.js';
 import { SystemUnderTest } from './system-under-test.js';
 
