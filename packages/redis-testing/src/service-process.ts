@@ -25,14 +25,19 @@ process.once('exit', () => {
 });
 
 /**
- * Spawns `node main` with `env` added to this process' environment.
+ * Spawns `node [nodeArgs] main` with `env` added to this process' environment.
  *
  * @example
  * const worker = startServiceProcess(workerMain, { REDIS_URL: redis.url, REDIS_PREFIX: 'test' });
  * await worker.kill('SIGKILL');
  */
-export function startServiceProcess(main: string, env: Readonly<Record<string, string>>): ServiceProcess {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServiceProcess(
+  main: string,
+  env: Readonly<Record<string, string>>,
+  /** Node's own flags, before `main` (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs: readonly string[] = [],
+): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   const keep = (chunk: Buffer) => {

@@ -11,7 +11,7 @@ import { createEngine, loadStackedEnsemble, parseManifest, randomInput, readSafe
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisCommandCalls } from './redis-stats.js';
-import { type Scenario, scenarioInputShape, scenarioWeights } from './scenarios.js';
+import { type Scenario, scenarioInputShape } from './scenarios.js';
 import { processCost } from './system-under-test.js';
 
 export interface BullmqBaseline {
@@ -84,13 +84,13 @@ export interface EngineBaseline {
   readonly medianPassMs: number;
 }
 
-/** Forward passes of the scenario's request size, back to back for `durationMs`, on ONNX Runtime with every core. */
-export async function engineOnlyThroughput(scenario: Scenario, durationMs: number): Promise<EngineBaseline> {
+/** Forward passes of the scenario's request size (its stacked `weights` as registered), back to back for `durationMs`, on ONNX Runtime with every core. */
+export async function engineOnlyThroughput(scenario: Scenario, weights: Uint8Array, durationMs: number): Promise<EngineBaseline> {
   const threads = availableParallelism();
   const engine = createEngine('onnx', { threads });
   try {
     const architecture = parseManifest(scenario.manifest);
-    const compiled = await engine.compile(loadStackedEnsemble(architecture, readSafetensors(scenarioWeights(scenario)).tensors));
+    const compiled = await engine.compile(loadStackedEnsemble(architecture, readSafetensors(weights).tensors));
     const input = randomInput(scenarioInputShape(scenario), 1);
     for (let i = 0; i < 20; i++) await compiled.run(input, { mode: 'shared' });
     const times: number[] = [];

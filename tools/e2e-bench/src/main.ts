@@ -63,7 +63,8 @@ const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
 const load = new LoadClient();
 try {
   const registry = new EnsembleRegistry(redis, { keys: redisKeys(PREFIX) });
-  for (const scenario of chosen) await registry.register('default', scenario.manifest, scenarioWeights(scenario));
+  const weights = new Map(chosen.map((scenario) => [scenario.name, scenarioWeights(scenario)]));
+  for (const scenario of chosen) await registry.register('default', scenario.manifest, weights.get(scenario.name) as Uint8Array);
 
   log(`baselines: BullMQ alone, engine alone (${phaseMs} ms each) ...`);
   const bullmq = await bullmqNoopThroughput(redisServer.url, `${PREFIX}-noop`, {
@@ -75,7 +76,8 @@ try {
     `BullMQ alone: ${bullmq.throughput.toFixed(0)} jobs/s, ${bullmq.redisCallsPerJob.toFixed(1)} Redis commands per job, CPU ms per job: worker ${bullmq.cpuMsPerJob.worker.toFixed(2)}, producer ${bullmq.cpuMsPerJob.producer.toFixed(2)}`,
   );
   const engine: Record<string, EngineBaseline> = {};
-  for (const scenario of chosen) engine[scenario.name] = await engineOnlyThroughput(scenario, phaseMs);
+  for (const scenario of chosen)
+    engine[scenario.name] = await engineOnlyThroughput(scenario, weights.get(scenario.name) as Uint8Array, phaseMs);
 
   const variants: VariantResult[] = [];
   for (const scenario of chosen) {

@@ -4,12 +4,11 @@
  * through their environment, and what each process costs (CPU, peak RSS)
  * read from `/proc`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@ensembles/redis-testing';
+import { freePort, type ServiceProcess, startServiceProcess, waitUntilReady } from '@ensembles/redis-testing';
 
 export interface SystemSettings {
   readonly redisUrl: string;
@@ -51,45 +50,30 @@ function serviceMain(pkg: string): string {
   return join(dirname(fileURLToPath(import.meta.resolve(pkg))), 'main.js');
 }
 
-function launch(script: string, env: Record<string, string>, name: string): ChildProcess {
-  // E2E_PROFILE=api or =worker: that process writes a CPU profile (.cpuprofile) on exit.
-  const profile =
-    process.env.E2E_PROFILE === name.split(' ')[0] ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'e2e-bench-profiles')}`] : [];
-  const child = spawn(process.execPath, [...profile, script], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
+/** `E2E_PROFILE=api` (or `worker`): that process writes a CPU profile (.cpuprofile) on exit. */
+function profileArgs(service: 'api' | 'worker'): string[] {
+  return process.env.E2E_PROFILE === service ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'e2e-bench-profiles')}`] : [];
 }
 
 export class SystemUnderTest {
   private constructor(
     readonly apiUrl: string,
-    readonly api: ChildProcess,
-    readonly workers: readonly ChildProcess[],
+    readonly api: ServiceProcess,
+    readonly workers: readonly ServiceProcess[],
   ) {}
 
   /** Starts the API and the workers and waits until the API is ready and every worker has announced itself. */
   static async start(settings: SystemSettings): Promise<SystemUnderTest> {
     const port = await freePort();
-    const shared = { REDIS_URL: settings.redisUrl, REDIS_PREFIX: settings.redisPrefix };
-    const api = launch(serviceMain('@ensembles/api'), { ...shared, PORT: String(port) }, 'api');
-    const workers = Array.from({ length: settings.workers }, (_, i) =>
-      launch(serviceMain('@ensembles/worker'), { ...shared, ...settings.workerEnv }, `worker ${i + 1}`),
+    const shared = { REDIS_URL: settings.redisUrl, REDIS_PREFIX: settings.redisPrefix, LOG_LEVEL: 'warn' };
+    const api = startServiceProcess(serviceMain('@ensembles/api'), { ...shared, PORT: String(port) }, profileArgs('api'));
+    const workers = Array.from({ length: settings.workers }, () =>
+      startServiceProcess(serviceMain('@ensembles/worker'), { ...shared, ...settings.workerEnv }, profileArgs('worker')),
     );
     const system = new SystemUnderTest(`http://127.0.0.1:${port}`, api, workers);
     try {
-      await system.waitUntilReady(settings.workers);
+      await waitUntilReady(`${system.apiUrl}/v2/health/ready`, api);
+      await system.waitForWorkers();
     } catch (error) {
       await system.stop();
       throw error;
@@ -97,30 +81,16 @@ export class SystemUnderTest {
     return system;
   }
 
-  private async waitUntilReady(workers: number): Promise<void> {
+  /** Until every worker has announced itself (`GET /v1/workers`). */
+  private async waitForWorkers(): Promise<void> {
+    const pids = new Set(this.workers.map((worker) => worker.pid));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      for (const child of [this.api, ...this.workers]) {
-        if (child.exitCode !== null) throw new Error(`a service process exited at start (code ${child.exitCode})`);
-      }
-      try {
-        const ready = await fetch(`${this.apiUrl}/v2/health/ready`);
-        const live = (await (await fetch(`${this.apiUrl}/v1/workers`)).json()) as { workers?: unknown[] };
-        const pids = new Set(this.workers.map((w) => w.pid));
-        const announced = (live.workers ?? []).filter((w) =>
-          pids.has(
-            Number(
-              String((w as { id: string }).id)
-                .split(':')
-                .at(-1),
-            ),
-          ),
-        );
-        if (ready.ok && announced.length === workers) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error('the API and workers did not become ready within 30 s');
+      const exited = this.workers.find((worker) => !worker.running);
+      if (exited) throw new Error(`a worker exited at start:\n${exited.output()}`);
+      const { workers } = (await (await fetch(`${this.apiUrl}/v1/workers`)).json()) as { workers: Array<{ pid: number }> };
+      if (workers.filter((worker) => pids.has(worker.pid)).length === pids.size) return;
+      if (Date.now() > deadline) throw new Error('the workers did not announce themselves within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -131,6 +101,12 @@ export class SystemUnderTest {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.api, ...this.workers].map(stopProcess));
+    await Promise.all(
+      [this.api, ...this.workers].map(async (service) => {
+        const killer = setTimeout(() => void service.kill('SIGKILL'), 10_000);
+        await service.kill('SIGTERM');
+        clearTimeout(killer);
+      }),
+    );
   }
 }
