@@ -3,38 +3,31 @@
  * private Redis. An ensemble registered through one is served by the other,
  * and a job submitted to one is followed, to its result, through the other.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import {
+  freePort,
+  type PrivateRedis,
+  type ServiceProcess,
+  startPrivateRedis,
+  startServiceProcess,
+  waitUntilReady,
+} from '@ensembles/redis-testing';
 import { type PredictionWorker, parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiMain } from './testing/service-stack.js';
 import { tinyUpload } from './testing/tiny-ensemble.js';
-
-const main = new URL('../dist/main.js', import.meta.url).pathname;
 
 let redis: PrivateRedis;
 let worker: PredictionWorker;
-const apis: { process: ChildProcess; base: string }[] = [];
+const apis: ServiceProcess[] = [];
 
 async function startApi(): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: 'apiprocs', PORT: String(port), LOG_LEVEL: 'silent' },
-    stdio: 'ignore',
-  });
+  const api = startServiceProcess(apiMain, { REDIS_URL: redis.url, REDIS_PREFIX: 'apiprocs', PORT: String(port), LOG_LEVEL: 'silent' });
+  apis.push(api);
   const base = `http://127.0.0.1:${port}`;
-  apis.push({ process: child, base });
   // Up to 30 s: starting a process on a busy machine can take a while.
-  for (let i = 0; i < 600; i++) {
-    if (
-      await fetch(`${base}/v2/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return base;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('an API process did not become ready');
+  await waitUntilReady(`${base}/v2/health/ready`, api, 30_000);
+  return base;
 }
 
 beforeAll(async () => {
@@ -43,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const api of apis) api.process.kill('SIGKILL');
+  await Promise.all(apis.map((api) => api.kill('SIGKILL')));
   await worker?.close();
   await redis?.stop();
 });
