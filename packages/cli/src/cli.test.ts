@@ -25,6 +25,9 @@ import { ensemble } from './testing/run-ensemble.js';
 const dir = mkdtempSync(join(tmpdir(), 'ensemble-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string) => join(dir, name);
+/** `ensemble predict` on the test model's manifest and stacked weights, with `input` and more arguments. */
+const predict = (input: string, ...args: string[]) =>
+  ensemble('predict', '--manifest', file('model.json'), '--weights', file('stacked.safetensors'), '--input', input, ...args);
 
 const manifest = {
   name: 'small-cnn',
@@ -87,21 +90,7 @@ describe('ensemble stack, inspect, predict', () => {
       async (combine) => {
         const out = file(`out-${mode}-${combine}.safetensors`);
         const weights = combine === 'weighted' ? ['--member-weights', '1,2,5'] : [];
-        const result = await ensemble(
-          'predict',
-          '--manifest',
-          file('model.json'),
-          '--weights',
-          file('stacked.safetensors'),
-          '--input',
-          file(inputName),
-          ...flags,
-          '--combine',
-          combine,
-          ...weights,
-          '--out',
-          out,
-        );
+        const result = await predict(file(inputName), ...flags, '--combine', combine, ...weights, '--out', out);
         expect(result).toMatchObject({ code: 0, stderr: '' });
         const tensors = readSafetensors(readFileSync(out)).tensors;
         const reference = referenceForward(stackedEnsemble(), input, mode);
@@ -137,43 +126,14 @@ describe('ensemble stack, inspect, predict', () => {
     ['per-member', 'per-member.safetensors', perMember, ['--per-member']],
   ] as const)('--engine tfjs gives the same members for %s input', async (mode, inputName, input, flags) => {
     const out = file(`out-tfjs-${mode}.safetensors`);
-    const result = await ensemble(
-      'predict',
-      '--manifest',
-      file('model.json'),
-      '--weights',
-      file('stacked.safetensors'),
-      '--input',
-      file(inputName),
-      ...flags,
-      '--engine',
-      'tfjs',
-      '--backend',
-      'wasm',
-      '--out',
-      out,
-    );
+    const result = await predict(file(inputName), ...flags, '--engine', 'tfjs', '--backend', 'wasm', '--out', out);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const members = readSafetensors(readFileSync(out)).tensors.get('members');
     expectClose(toFloat32(members as never), referenceForward(stackedEnsemble(), input, mode).data, 1e-4);
   });
 
   it('prints JSON with --json, with uncertainty when asked', async () => {
-    const result = await ensemble(
-      'predict',
-      '--manifest',
-      file('model.json'),
-      '--weights',
-      file('stacked.safetensors'),
-      '--input',
-      file('shared.safetensors'),
-      '--combine',
-      'mean-softmax',
-      '--uncertainty',
-      '--strategy',
-      'loop',
-      '--json',
-    );
+    const result = await predict(file('shared.safetensors'), '--combine', 'mean-softmax', '--uncertainty', '--strategy', 'loop', '--json');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.members.shape).toEqual([3, 5, 4]);
@@ -249,30 +209,13 @@ describe('user errors: one clear message, non-zero exit, no stack trace', () => 
   });
 
   it('names the shapes when the input does not fit', async () => {
-    const result = await ensemble(
-      'predict',
-      '--manifest',
-      file('model.json'),
-      '--weights',
-      file('stacked.safetensors'),
-      '--input',
-      file('shared.safetensors'),
-      '--per-member',
-    );
+    const result = await predict(file('shared.safetensors'), '--per-member');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("input shape [5, 1, 6, 6] does not match the manifest's [3, *, 1, 6, 6]");
   });
 
   it('says which tensors an input file has when "input" is missing', async () => {
-    const result = await ensemble(
-      'predict',
-      '--manifest',
-      file('model.json'),
-      '--weights',
-      file('stacked.safetensors'),
-      '--input',
-      memberPaths[0] as string,
-    );
+    const result = await predict(memberPaths[0] as string);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/has no tensor named "input" \(it has: .*conv\.weight/);
   });
