@@ -4,15 +4,15 @@
  */
 
 export {
-  finishedJobRetention,
+  type JobSettings,
   type PredictionJobData,
   type PredictionJobResult,
   type PredictionOptions,
   predictionJobDataSchema,
+  predictionJobOptions,
   predictionJobResultSchema,
   predictionOptionsSchema,
   RESULT_SUMMARY_METADATA,
-  type RetentionSettings,
 } from './prediction-job.js';
 export { PREDICTION_QUEUE } from './queues.js';
 export { type RedisKeys, redisKeys } from './redis-keys.js';

@@ -60,19 +60,23 @@ export type PredictionJobResult = z.infer<typeof predictionJobResultSchema>;
 /** The `__metadata__` entry of a stored result (safetensors) that holds its job's summary, as JSON. */
 export const RESULT_SUMMARY_METADATA = 'job';
 
-/** The settings that bound how long finished jobs stay (shared by the API and the workers). */
-export interface RetentionSettings {
+/** The settings that say how a prediction job is added: its tries and how long it stays once finished (shared by the API and the workers). */
+export interface JobSettings {
+  readonly JOB_ATTEMPTS: number;
   readonly RESULT_TTL_SECONDS: number;
   readonly RESULT_KEEP_JOBS: number;
 }
 
 /**
- * BullMQ's retention for prediction jobs: completed ones for the results'
- * TTL and at most the newest `RESULT_KEEP_JOBS` (their results go with them,
- * see the worker's result retention), failed ones for the TTL.
+ * BullMQ's options for a prediction job: `JOB_ATTEMPTS` tries with
+ * exponential backoff; once completed it stays for the results' TTL, but
+ * only the newest `RESULT_KEEP_JOBS` (their results go with them, see the
+ * worker's result retention); once failed, for the TTL.
  */
-export function finishedJobRetention(settings: RetentionSettings) {
+export function predictionJobOptions(settings: JobSettings) {
   return {
+    attempts: settings.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: 200 },
     removeOnComplete: { age: settings.RESULT_TTL_SECONDS, count: settings.RESULT_KEEP_JOBS },
     removeOnFail: { age: settings.RESULT_TTL_SECONDS },
   };

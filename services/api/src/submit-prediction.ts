@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { checkInput, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
-import { finishedJobRetention, PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions } from '@ensembles/jobs';
+import { PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions, predictionJobOptions } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';
@@ -72,7 +72,9 @@ export async function submitPrediction(
   const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000, request.clientGone) : undefined;
   let job: Job<PredictionJobData>;
   try {
-    await redis.set(keys.jobInput(id), Buffer.from(writeSafetensors([float32Tensor('input', input.shape, input.data)])), 'EX', ttl);
+    const bytes = writeSafetensors([float32Tensor('input', input.shape, input.data)]);
+    // A view of the bytes, not a copy.
+    await redis.set(keys.jobInput(id), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttl);
     const data: PredictionJobData = {
       tenant,
       ensemble: ensemble.name,
@@ -83,9 +85,7 @@ export async function submitPrediction(
     };
     job = (await queue.add(PREDICTION_QUEUE, data, {
       jobId: id,
-      attempts: config.JOB_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 200 },
-      ...finishedJobRetention(config),
+      ...predictionJobOptions(config),
       ...(options.priority ? { priority: options.priority } : {}),
     })) as Job<PredictionJobData>;
   } catch (error) {

@@ -16,9 +16,9 @@ import {
   writeStackedEnsemble,
 } from '@ensembles/core';
 import {
-  finishedJobRetention,
   PREDICTION_QUEUE,
   type PredictionJobData,
+  predictionJobOptions,
   predictionJobResultSchema,
   type RedisKeys,
   redisKeys,
@@ -119,11 +119,7 @@ export async function openPredictionLane(url: string, env: Readonly<Record<strin
       }
       await store.exec();
       // As the API adds them: attempts, backoff, retention.
-      const options = {
-        attempts,
-        backoff: { type: 'exponential', delay: 200 },
-        ...finishedJobRetention({ RESULT_TTL_SECONDS: 3600, RESULT_KEEP_JOBS: 100_000 }),
-      };
+      const options = predictionJobOptions({ JOB_ATTEMPTS: attempts, RESULT_TTL_SECONDS: 3600, RESULT_KEEP_JOBS: 100_000 });
       await queue.addBulk(ids.map((jobId) => ({ name: PREDICTION_QUEUE, data, opts: { ...options, jobId } })));
       return ids;
     },
