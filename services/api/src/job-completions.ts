@@ -44,8 +44,8 @@ export class JobCompletions {
     return { finished, cancel: () => settle(false) };
   }
 
-  /** Finishes the waits for job `id` now (e.g. after finding it finished by reading its state). */
-  settle(id: string, finished: boolean): void {
+  /** Finishes every wait for job `id`. */
+  private settle(id: string, finished: boolean): void {
     for (const settle of [...(this.waiting.get(id) ?? [])]) settle(finished);
   }
 
