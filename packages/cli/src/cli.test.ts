@@ -14,6 +14,7 @@ import {
   parseManifest,
   randomInput,
   randomMembers,
+  readPredictionResult,
   readSafetensors,
   referenceForward,
   toFloat32,
@@ -138,9 +139,28 @@ describe('ensemble stack, inspect, predict', () => {
     const json = JSON.parse(result.stdout);
     expect(json.members.shape).toEqual([3, 5, 4]);
     expect(json.combined.shape).toEqual([5, 4]);
-    expect(Object.keys(json.uncertainty)).toEqual(['predictiveEntropy', 'expectedEntropy', 'mutualInformation', 'disagreement']);
+    // The same names as the REST API's result and the --out file, flat.
+    expect(Object.keys(json)).toEqual(['members', 'combined', 'predictiveEntropy', 'expectedEntropy', 'mutualInformation', 'disagreement']);
+    expect(json.predictiveEntropy.shape).toEqual([5]);
     const sums = [0, 1, 2, 3, 4].map((b) => json.combined.data.slice(b * 4, b * 4 + 4).reduce((a: number, v: number) => a + v, 0));
     for (const sum of sums) expect(sum).toBeCloseTo(1, 5);
+  });
+
+  it('writes the uncertainty tensors with --out under the names every face uses', async () => {
+    const out = file('out-uncertainty.safetensors');
+    const result = await predict(file('shared.safetensors'), '--combine', 'vote', '--uncertainty', '--strategy', 'loop', '--out', out);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('wrote members [3, 5, 4], combined [5], predictiveEntropy [5]');
+    const { tensors } = readPredictionResult(readFileSync(out));
+    expect(Object.keys(tensors)).toEqual([
+      'members',
+      'combined',
+      'predictiveEntropy',
+      'expectedEntropy',
+      'mutualInformation',
+      'disagreement',
+    ]);
+    expect(tensors.combined?.data).toBeInstanceOf(BigInt64Array);
   });
 
   it('predicts with the embedded example ensemble when no manifest is given', async () => {
@@ -175,6 +195,12 @@ describe('user errors: one clear message, non-zero exit, no stack trace', () => 
       ['predict', '--combine', 'weighted', '--member-weights', '1,2'],
       1,
       /weighted combine needs 10 weights \(one per member\), got 2/,
+    ],
+    [
+      'all-zero member weights',
+      ['predict', '--combine', 'weighted', '--member-weights', '0,0,0,0,0,0,0,0,0,0'],
+      1,
+      /weighted combine weights are all zero; give at least one member a positive weight/,
     ],
   ];
   it.each(cases)('%s', async (_what, args, code, message) => {

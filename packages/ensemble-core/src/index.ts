@@ -22,6 +22,7 @@ export { checkParameters } from './manifest/check-parameters.js';
 export { type Layer, layerSchema, type Manifest, type ManifestInput, manifestSchema } from './manifest/manifest-schema.js';
 export { type ArchitectureLayer, type EnsembleArchitecture, parseManifest } from './manifest/parse-manifest.js';
 export { opNames } from './ops/index.js';
+export * from './prediction/index.js';
 export * from './safetensors/index.js';
 export { type MemberTensors, stackMembers, unstackMembers } from './stacking/stack-members.js';
 export {

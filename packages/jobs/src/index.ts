@@ -3,6 +3,7 @@
  * place so that they cannot drift.
  */
 
+export { type CompletionNotice, type CompletionStatus, encodeCompletionNotice, parseCompletionNotice } from './completion-notice.js';
 export {
   type JobSettings,
   type PredictionJobData,

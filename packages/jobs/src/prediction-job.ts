@@ -36,6 +36,11 @@ export const predictionJobDataSchema = z
     /** Shape of the input tensor stored under `redisKeys().jobInput(jobId)`. */
     inputShape: shape,
     submittedAt: z.number().int().nonnegative(),
+    /** The API process that waits for this job (see `completion-notice.ts`); absent: nobody is told, callers poll. */
+    replyTo: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+      .optional(),
   })
   .strict();
 export type PredictionJobData = z.infer<typeof predictionJobDataSchema>;

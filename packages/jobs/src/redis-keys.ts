@@ -20,6 +20,8 @@
  *   result's metadata holds the job's result summary). The input goes when the job completes.
  * - `{p}:results`: completed jobs by completion time (sorted set), to keep only the newest results
  * - `{p}:workers`: live workers by last heartbeat (sorted set); `{p}:worker:{id}`: one's announcement (string, JSON, expiring)
+ * - `{p}:notify:{api}`: the Pub/Sub channel of one API process (its `replyTo`): workers publish there
+ *   when a job it submitted finishes (see `completion-notice.ts`)
  */
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
@@ -40,5 +42,6 @@ export function redisKeys(prefix = 'ens') {
     workers: `${prefix}:workers`,
     jobResult: (jobId: string) => `${prefix}:job:${jobId}:result`,
     results: `${prefix}:results`,
+    notifications: (replyTo: string) => `${prefix}:notify:${replyTo}`,
   };
 }

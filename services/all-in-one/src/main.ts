@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const context = await openAppContext(apiConfig);
   const example = await registerExampleEnsemble(context.registry, DEFAULT_TENANT);
   const worker = startPredictionWorker(parseWorkerConfig(env));
-  const app = await buildApp(context, { logger });
+  const app = await buildApp(context, { logger, metrics: [worker.metrics.registry] });
   await app.listen({ port: apiConfig.PORT, host: apiConfig.HOST });
 
   logger.info({ redis: redis.url, source: redis.source }, 'redis');

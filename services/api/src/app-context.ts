@@ -1,7 +1,7 @@
 /** What the routes share: connections, the registry, the queue, the settings. */
 import type { RedisKeys } from '@ensembles/jobs';
 import type { EnsembleRegistry } from '@ensembles/registry';
-import type { Queue, QueueEvents } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './api-config.js';
 import type { JobCompletions } from './job-completions.js';
@@ -13,7 +13,8 @@ export interface AppContext {
   readonly keys: RedisKeys;
   readonly registry: EnsembleRegistry;
   readonly queue: Queue;
-  readonly queueEvents: QueueEvents;
+  /** This process' name on its completion channel: jobs it submits carry it, and workers notify it. */
+  readonly replyTo: string;
   /** Requests waiting for their jobs to finish. */
   readonly completions: JobCompletions;
   /** The count of waiting jobs that the cap on them is checked against. */

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
 import { installAuthentication } from './authentication.js';
 import { installErrorHandler, sendError } from './http-errors.js';
@@ -21,7 +22,13 @@ import { openInferenceRoutes } from './routes/open-inference.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { workerRoutes } from './routes/workers.js';
 
-export async function buildApp(context: AppContext, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  readonly logger?: FastifyBaseLogger;
+  /** Metrics served on `/metrics` besides the API's own (a worker's, when it runs in this process). */
+  readonly metrics?: readonly Registry[];
+}
+
+export async function buildApp(context: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: context.config.MAX_BODY_BYTES,
@@ -35,7 +42,7 @@ export async function buildApp(context: AppContext, options: { logger?: FastifyB
   installErrorHandler(app);
   installAuthentication(app, context.config.API_KEYS);
   installRateLimit(app, context);
-  installMetrics(app, context);
+  installMetrics(app, context, options.metrics);
   await app.register(multipart, { limits: { fileSize: context.config.MAX_UPLOAD_BYTES, files: 4096 } });
   // The OpenAPI document is generated from the routes' zod schemas.
   await app.register(swagger, {

@@ -31,6 +31,8 @@ const ensembleErrorStatus: Record<EnsembleError['code'], number> = {
   MEMBERS_MISMATCH: 400,
   INPUT_INVALID: 400,
   COMBINE_INVALID: 400,
+  // A stored result that does not read back is the service's fault, not the caller's.
+  RESULT_INVALID: 500,
   ENGINE_FAILED: 500,
 };
 

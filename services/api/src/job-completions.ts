@@ -1,10 +1,17 @@
 /**
- * Waiting for jobs to finish, for every request of this process through one
- * listener on the queue's events (BullMQ's `waitUntilFinished` adds
- * listeners per job, which costs at many waiting requests). A wait is set
+ * Waiting for jobs to finish, for every request of this process. Workers
+ * notify the API process that submitted a job (its `replyTo` channel, see
+ * `@ensembles/jobs`' completion notices), so this process hears of its own
+ * jobs only, however many API processes there are. Pub/Sub is at most once,
+ * so the state of a job waited on for longer than `sweepMs` is read from the
+ * queue (a notice lost while the channel reconnected, a job submitted by
+ * another API process, a job failed by the stalled-job check), and every
+ * waited job's state is read when the channel has reconnected. A wait is set
  * up before its job is added, so a job that finishes at once is not missed.
  */
-import type { QueueEvents } from 'bullmq';
+import { parseCompletionNotice } from '@ensembles/jobs';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 export interface JobWait {
   /** True once the job has completed or failed; false when the time ran out or the wait was cancelled. */
@@ -12,13 +19,31 @@ export interface JobWait {
   cancel(): void;
 }
 
-export class JobCompletions {
-  private readonly waiting = new Map<string, Set<(finished: boolean) => void>>();
+/** Which of `ids` have finished (completed, or failed for good). */
+export type FinishedJobs = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
 
-  constructor(queueEvents: QueueEvents) {
-    const settle = ({ jobId }: { jobId: string }) => this.settle(jobId, true);
-    queueEvents.on('completed', settle);
-    queueEvents.on('failed', settle);
+export interface JobCompletionsOptions {
+  /** A wait this old has its job's state read, every this often, in case its notice was lost. @defaultValue 1000 */
+  readonly sweepMs?: number;
+}
+
+interface Waiting {
+  /** When the first of these waits began. */
+  readonly since: number;
+  readonly settles: Set<(finished: boolean) => void>;
+}
+
+export class JobCompletions {
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly sweepMs: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly finishedJobs: FinishedJobs,
+    options: JobCompletionsOptions = {},
+  ) {
+    this.sweepMs = options.sweepMs ?? 1000;
+    this.timer = setInterval(() => void this.check(this.sweepMs), this.sweepMs).unref();
   }
 
   /** Waits up to `ms` for job `id` to finish, or until `signal` aborts (the client went away). */
@@ -30,29 +55,78 @@ export class JobCompletions {
       settle = (done) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', abandon);
-        const waiters = this.waiting.get(id);
-        waiters?.delete(settle);
-        if (waiters?.size === 0) this.waiting.delete(id);
+        const waiting = this.waiting.get(id);
+        waiting?.settles.delete(settle);
+        if (waiting?.settles.size === 0) this.waiting.delete(id);
         resolve(done);
       };
     });
-    const waiters = this.waiting.get(id) ?? new Set();
-    waiters.add(settle);
-    this.waiting.set(id, waiters);
+    const waiting = this.waiting.get(id) ?? { since: Date.now(), settles: new Set() };
+    waiting.settles.add(settle);
+    this.waiting.set(id, waiting);
     if (signal?.aborted) settle(false);
     else signal?.addEventListener('abort', abandon, { once: true });
     return { finished, cancel: () => settle(false) };
   }
 
-  /** Finishes every wait for job `id`. */
-  private settle(id: string, finished: boolean): void {
-    for (const settle of [...(this.waiting.get(id) ?? [])]) settle(finished);
+  /** A message on this process' channel: finishes the waits for the job it names. */
+  noticed(message: string): void {
+    const notice = parseCompletionNotice(message);
+    if (notice) this.settle(notice.id);
+  }
+
+  /**
+   * Reads the state of the jobs waited on for at least `minAgeMs` (0: all of
+   * them, after the channel reconnected) and finishes the waits of those
+   * that have finished. A failed read is tried again at the next sweep.
+   */
+  async check(minAgeMs = 0): Promise<void> {
+    const cutoff = Date.now() - minAgeMs;
+    const ids = [...this.waiting].filter(([, waiting]) => waiting.since <= cutoff).map(([id]) => id);
+    if (ids.length === 0) return;
+    try {
+      for (const id of await this.finishedJobs(ids)) this.settle(id);
+    } catch {
+      // Redis is away: the next sweep reads them again.
+    }
   }
 
   /** Requests waiting right now, for metrics and tests. */
   get size(): number {
     let total = 0;
-    for (const waiters of this.waiting.values()) total += waiters.size;
+    for (const waiting of this.waiting.values()) total += waiting.settles.size;
     return total;
   }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const id of [...this.waiting.keys()]) for (const settle of [...(this.waiting.get(id)?.settles ?? [])]) settle(false);
+  }
+
+  /** Finishes every wait for job `id`. */
+  private settle(id: string): void {
+    for (const settle of [...(this.waiting.get(id)?.settles ?? [])]) settle(true);
+  }
+}
+
+/** Which of `ids` have finished, read from the jobs' hashes in one round trip. */
+export function finishedInQueue(redis: Redis, queue: Queue): FinishedJobs {
+  return async (ids) => {
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hget(queue.toKey(id), 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(ids.filter((_, i) => Boolean(replies[i]?.[1])));
+  };
+}
+
+/**
+ * Subscribes `subscriber` (a connection of its own) to this process' channel
+ * and feeds its notices to `completions`; after a reconnect, whatever was
+ * published meanwhile is found by reading every waited job's state.
+ */
+export async function listenForCompletions(subscriber: Redis, channel: string, completions: JobCompletions): Promise<void> {
+  subscriber.on('message', (_channel: string, message: string) => completions.noticed(message));
+  await subscriber.subscribe(channel);
+  // 'ready' follows every reconnect, after ioredis has subscribed again.
+  subscriber.on('ready', () => void completions.check(0));
 }

@@ -2,7 +2,7 @@
  * A prediction job as the API shows it: its status, ensemble, timings and,
  * once completed, its result tensors read back from Redis.
  */
-import { readSafetensors, toFloat32 } from '@ensembles/core';
+import { readPredictionResult } from '@ensembles/core';
 import { type PredictionJobData, predictionJobResultSchema } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import { z } from 'zod';
@@ -102,11 +102,8 @@ async function describeJob(
     return view;
   }
   const result: Record<string, ResultTensorJson> = {};
-  for (const tensor of readSafetensors(stored).tensors.values()) {
-    result[tensor.name] =
-      tensor.dtype === 'I64'
-        ? tensorToJson(tensor.shape, new BigInt64Array(Uint8Array.from(tensor.bytes).buffer))
-        : tensorToJson(tensor.shape, toFloat32(tensor));
+  for (const [name, tensor] of Object.entries(readPredictionResult(stored).tensors)) {
+    result[name] = tensorToJson(tensor.shape, tensor.data);
   }
   view.result = result;
   return view;

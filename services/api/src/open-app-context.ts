@@ -1,11 +1,15 @@
-/** Opens what the API needs (Redis, registry, queue, queue events) from its settings, and closes it. */
+/**
+ * Opens what the API needs (Redis, registry, queue, this process' completion
+ * channel) from its settings, and closes it.
+ */
+import { randomUUID } from 'node:crypto';
 import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './api-config.js';
 import type { AppContext } from './app-context.js';
-import { JobCompletions } from './job-completions.js';
+import { finishedInQueue, JobCompletions, listenForCompletions } from './job-completions.js';
 import { WaitingJobs } from './waiting-jobs.js';
 
 export async function openAppContext(config: ApiConfig): Promise<AppContext & { close(): Promise<void> }> {
@@ -16,20 +20,26 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
   const keys = redisKeys(config.REDIS_PREFIX);
   const prefix = `${config.REDIS_PREFIX}:bull`;
   const queue = new Queue(PREDICTION_QUEUE, { connection: redis, prefix });
-  const queueEvents = new QueueEvents(PREDICTION_QUEUE, { connection: { url: config.REDIS_URL }, prefix });
-  await queueEvents.waitUntilReady();
+  // Workers tell this process, on a channel of its own, when a job it submitted has finished.
+  const replyTo = randomUUID();
+  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.REDIS_PREFIX}-api-notify` });
+  subscriber.on('error', () => undefined);
+  const completions = new JobCompletions(finishedInQueue(redis, queue));
+  await listenForCompletions(subscriber, keys.notifications(replyTo), completions);
   return {
     config,
     redis,
     keys,
     registry: new EnsembleRegistry(redis, { keys }),
     queue,
-    queueEvents,
-    completions: new JobCompletions(queueEvents),
+    replyTo,
+    completions,
     waitingJobs: new WaitingJobs(queue),
     async close() {
+      completions.close();
+      subscriber.disconnect();
       // A graceful close waits for Redis; when Redis is gone, do not wait for it.
-      const graceful = Promise.all([queueEvents.close(), queue.close()]);
+      const graceful = queue.close();
       const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
       await Promise.race([
         graceful.then(
@@ -40,7 +50,7 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
       ]);
       redis.disconnect();
       // BullMQ's own disconnects wait for a connection too: start them, do not wait for them.
-      for (const closing of [queueEvents.disconnect(), queue.disconnect()]) closing.catch(() => undefined);
+      queue.disconnect().catch(() => undefined);
     },
   };
 }

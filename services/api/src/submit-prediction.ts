@@ -7,7 +7,7 @@
  * stored, the job added, and, once it has finished, the job and its result read.
  */
 import { randomUUID } from 'node:crypto';
-import { checkInput, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
+import { checkPrediction, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
 import { PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions, predictionJobOptions } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
@@ -40,17 +40,8 @@ export async function submitPrediction(
   const { redis, keys, queue, config } = context;
   const { tenant, input, options } = request;
   const ensemble = await context.registry.resolve(tenant, request.ensemble);
-  checkInput(ensemble.architecture, input, options.mode);
-  const { members } = ensemble.architecture.manifest;
-  if (options.combine === 'weighted' && options.weights?.length !== members) {
-    throw new HttpError(
-      400,
-      'COMBINE_INVALID',
-      `weighted combine needs ${members} weights (one per member), got ${options.weights?.length ?? 0}`,
-    );
-  }
-  if (options.combine !== 'weighted' && options.weights)
-    throw new HttpError(400, 'COMBINE_INVALID', 'weights apply only to combine "weighted"');
+  // Whatever the job would fail on for what was asked fails here, before anything is stored.
+  checkPrediction(ensemble.architecture, input, options);
 
   const waiting = await context.waitingJobs.current();
   if (waiting >= config.MAX_WAITING_JOBS) {
@@ -82,6 +73,8 @@ export async function submitPrediction(
       options,
       inputShape: [...input.shape],
       submittedAt: Date.now(),
+      // This process hears of the job's end (for a wait now, or an event stream later).
+      replyTo: context.replyTo,
     };
     job = (await queue.add(PREDICTION_QUEUE, data, {
       jobId: id,

@@ -47,12 +47,3 @@ export function tensorToJson(shape: readonly number[], data: ArrayLike<number> |
     }),
   };
 }
-
-/** Throws `INPUT_INVALID` naming the first value of `data` that is NaN or infinite. */
-export function assertFinite(data: Float32Array, what: string): void {
-  // A plain loop: a callback per value (findIndex) costs milliseconds on large inputs.
-  for (let index = 0; index < data.length; index++) {
-    const value = data[index] as number;
-    if (value - value !== 0) throw new HttpError(400, 'INPUT_INVALID', `${what} holds ${value} at index ${index}; values must be finite`);
-  }
-}

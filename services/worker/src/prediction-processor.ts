@@ -7,18 +7,7 @@
  * computing another). Errors no retry can fix fail the job at once.
  */
 import { hostname } from 'node:os';
-import {
-  combineMembers,
-  EnsembleError,
-  ensembleUncertainty,
-  float32Tensor,
-  int64Tensor,
-  readSafetensors,
-  type Tensor,
-  type TensorToWrite,
-  toFloat32,
-  writeSafetensors,
-} from '@ensembles/core';
+import { EnsembleError, predictionResult, readSafetensors, type Tensor, toFloat32, writeSafetensors } from '@ensembles/core';
 import {
   type PredictionJobResult,
   predictionJobDataSchema,
@@ -88,19 +77,7 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
         ...(await batcher.run(version, compiled, options.mode, input)),
         outputsAreProbabilities: compiled.architecture.outputsAreProbabilities,
       }));
-      const combined = combineMembers(members, {
-        mode: options.combine,
-        outputsAreProbabilities,
-        ...(options.weights ? { weights: options.weights } : {}),
-      });
-      const tensors: TensorToWrite[] = [float32Tensor('members', members.shape, members.data)];
-      if (combined.kind === 'classes') tensors.push(int64Tensor('combined', combined.classes.shape, Array.from(combined.classes.data)));
-      else if (combined.kind !== 'members') tensors.push(float32Tensor('combined', combined.tensor.shape, combined.tensor.data));
-      if (options.uncertainty) {
-        for (const [name, value] of Object.entries(ensembleUncertainty(members, { outputsAreProbabilities }))) {
-          tensors.push(float32Tensor(name, value.shape, value.data));
-        }
-      }
+      const tensors = predictionResult(members, options, { outputsAreProbabilities });
       const summary: PredictionJobResult = {
         version,
         tensors: Object.fromEntries(tensors.map((t) => [t.name, [...t.shape]])),

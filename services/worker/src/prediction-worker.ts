@@ -5,10 +5,11 @@
  */
 import { hostname } from 'node:os';
 import { createEngine, type EngineName } from '@ensembles/core';
-import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
+import { PREDICTION_QUEUE, type PredictionJobData, type PredictionJobResult, redisKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CompletionNotifier } from './completion-notifier.js';
 import { CrashQuarantine } from './crash-quarantine.js';
 import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
@@ -16,12 +17,15 @@ import { predictionProcessor } from './prediction-processor.js';
 import { ResultRetention } from './result-retention.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 export interface PredictionWorker {
   /** This worker as job results and `GET /v1/workers` name it (`host:pid`). */
   readonly id: string;
   readonly worker: Worker;
   readonly cache: EnsembleCache;
+  /** The timings of the jobs it ran (served on `METRICS_PORT` when set). */
+  readonly metrics: WorkerMetrics;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,23 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
       name: `${hostname()}:${process.pid}`,
     },
   );
+  // Each finished job is counted here, once, and its API process (if it waits) is told.
+  const metrics = new WorkerMetrics();
+  const notifier = new CompletionNotifier(redis, keys);
+  worker.on('completed', (job, result: PredictionJobResult) => {
+    metrics.completed(job.data as PredictionJobData, result);
+    notifier.notify(job, 'completed');
+  });
+  worker.on('failed', (job) => {
+    // A failure that will be retried is not the end of the job.
+    if (!job?.finishedOn) return;
+    metrics.failed(job.data as PredictionJobData | undefined);
+    notifier.notify(job, 'failed');
+  });
+  const metricsServer = config.METRICS_PORT > 0 ? metrics.serve(config.METRICS_PORT, config.METRICS_HOST) : undefined;
+  metricsServer?.catch((error: Error) =>
+    worker.emit('error', new Error(`cannot serve metrics on ${config.METRICS_HOST}:${config.METRICS_PORT}: ${error.message}`)),
+  );
   const heartbeat = new WorkerHeartbeat(redis, keys, () => ({
     engine: config.ENSEMBLE_ENGINE,
     backend: cache.backend ?? config.ENSEMBLE_BACKEND,
@@ -82,9 +103,11 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   return {
     worker,
     cache,
+    metrics,
     id: heartbeat.id,
     async close() {
       await worker.close();
+      metricsServer?.then((server) => server.close()).catch(() => undefined);
       retention.stop();
       await heartbeat.stop().catch(() => undefined);
       await cache.dispose();

@@ -28,6 +28,9 @@ export const workerConfigSchema = z.object({
    * crash, and a job that hangs every worker ends failed. 0: never.
    */
   PASS_TIMEOUT_MS: integerSetting(60_000, 0),
+  /** Port of this worker's Prometheus `/metrics` (job timings, counted once, here). 0: not served. */
+  METRICS_PORT: integerSetting(0, 0),
+  METRICS_HOST: z.string().default('127.0.0.1'),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -5,37 +5,35 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  type CombinedOutput,
   type CombineMode,
   type CompiledEnsemble,
-  combineMembers,
+  checkPrediction,
   combineModes,
   createEngine,
   type EngineName,
   type EngineOptions,
   type EnsembleEngine,
-  type EnsembleUncertainty,
   EXAMPLE_BATCH,
   EXAMPLE_INPUT_SEED,
   EXAMPLE_WEIGHT_SEED,
   engineNames,
-  ensembleUncertainty,
-  float32Tensor,
   formatShape,
   type InputMode,
-  int64Tensor,
   isEngineName,
   loadStackedEnsemble,
+  type PredictionRequestOptions,
   parseManifest,
+  predictionResult,
+  type ResultTensors,
   randomInput,
   randomMembers,
+  readPredictionResult,
   type StackedEnsemble,
   type Strategy,
   seedMlpManifest,
   stackFloat32Members,
   strategies,
   type Tensor,
-  type TensorToWrite,
   toFloat32,
   writeSafetensors,
 } from '@ensembles/core';
@@ -79,6 +77,9 @@ export const predictCommand: Command = {
     if (values.out && values.json) throw new UsageError('give either --out or --json, not both');
 
     const { ensemble, input, source } = values.manifest === undefined ? exampleJob(values, mode) : fileJob(values);
+    const request: PredictionRequestOptions = { mode, combine, weights: memberWeights, uncertainty: values.uncertainty === true };
+    // Refused here, before the engine starts, rather than after the forward pass.
+    checkPrediction(ensemble.architecture, input, request);
     const backend = values.backend === undefined ? undefined : String(values.backend);
     const engine = engineFor(engineName, { ...(threads === undefined ? {} : { threads }), ...(backend === undefined ? {} : { backend }) });
     try {
@@ -90,31 +91,16 @@ export const predictCommand: Command = {
       const timing = summary ? await compareStrategies(compiled, input, mode, members) : undefined;
       await compiled.dispose();
 
-      const { outputsAreProbabilities } = ensemble.architecture;
-      const combined = combineMembers(members, {
-        mode: combine,
-        outputsAreProbabilities,
-        ...(memberWeights ? { weights: memberWeights } : {}),
-      });
-      const uncertainty = values.uncertainty ? ensembleUncertainty(members, { outputsAreProbabilities }) : undefined;
-
+      const tensors = predictionResult(members, request, ensemble.architecture);
+      const file = writeSafetensors(tensors);
       if (typeof values.out === 'string') {
-        writeBytes(values.out, writeSafetensors(outputTensors(members, combined, uncertainty)));
-        io.log(`wrote members ${formatShape(members.shape)}${combined.kind === 'members' ? '' : ' and combined'} to ${values.out}`);
-      } else if (values.json) {
-        io.write(`${JSON.stringify(outputJson(members, combined, uncertainty))}\n`);
+        writeBytes(values.out, file);
+        io.log(`wrote ${tensors.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')} to ${values.out}`);
       } else {
-        printSummary(io, {
-          source,
-          ensemble,
-          input,
-          mode,
-          engine: `${engine.name} (${backendName})`,
-          timing,
-          members,
-          combined,
-          uncertainty,
-        });
+        // The JSON and the summary show the file's tensors, read back as a stored result is.
+        const result = readPredictionResult(file).tensors;
+        if (values.json) io.write(`${JSON.stringify(outputJson(result))}\n`);
+        else printSummary(io, { source, ensemble, input, mode, engine: `${engine.name} (${backendName})`, timing, combine, result });
       }
     } finally {
       await engine.dispose();
@@ -148,24 +134,17 @@ function fileJob(values: Record<string, unknown>): { ensemble: StackedEnsemble; 
   return { ensemble, input: { shape: tensor.shape, data: toFloat32(tensor) }, source: manifestPath };
 }
 
-function outputTensors(members: Tensor, combined: CombinedOutput, uncertainty?: EnsembleUncertainty): TensorToWrite[] {
-  const tensors = [float32Tensor('members', members.shape, members.data)];
-  if (combined.kind === 'classes') tensors.push(int64Tensor('combined', combined.classes.shape, Array.from(combined.classes.data)));
-  else if (combined.kind !== 'members') tensors.push(float32Tensor('combined', combined.tensor.shape, combined.tensor.data));
-  for (const [name, value] of Object.entries(uncertainty ?? {}) as [string, Tensor][]) {
-    tensors.push(float32Tensor(snakeCase(name), value.shape, value.data));
-  }
-  return tensors;
-}
-
-function outputJson(members: Tensor, combined: CombinedOutput, uncertainty?: EnsembleUncertainty) {
-  const plain = (t: { shape: readonly number[]; data: ArrayLike<number> }) => ({ shape: t.shape, data: Array.from(t.data) });
-  return {
-    members: plain(members),
-    ...(combined.kind === 'classes' ? { combined: plain(combined.classes) } : {}),
-    ...(combined.kind === 'values' || combined.kind === 'probabilities' ? { combined: plain(combined.tensor) } : {}),
-    ...(uncertainty ? { uncertainty: Object.fromEntries(Object.entries(uncertainty).map(([k, v]) => [k, plain(v as Tensor)])) } : {}),
-  };
+/**
+ * The result tensors as JSON, by their names (as the REST API's `result`):
+ * `{ shape, data }`, data flat and row-major, `null` where a value is not finite.
+ */
+function outputJson(result: ResultTensors): Record<string, { shape: readonly number[]; data: number[] }> {
+  return Object.fromEntries(
+    Object.entries(result).map(([name, { shape, data }]) => [
+      name,
+      { shape, data: data instanceof BigInt64Array ? Array.from(data, Number) : Array.from(data) },
+    ]),
+  );
 }
 
 interface Summary {
@@ -175,9 +154,8 @@ interface Summary {
   mode: InputMode;
   engine: string;
   timing: StrategyTiming | undefined;
-  members: Tensor;
-  combined: CombinedOutput;
-  uncertainty: EnsembleUncertainty | undefined;
+  combine: CombineMode;
+  result: ResultTensors;
 }
 
 function printSummary(io: CommandIO, s: Summary): void {
@@ -191,23 +169,23 @@ function printSummary(io: CommandIO, s: Summary): void {
         `${(loopMs / vectorizedMs).toFixed(1)}x; largest difference ${maxDifference.toExponential(1)}`,
     );
   }
-  io.log(`member outputs ${formatShape(s.members.shape)}`);
-  const batch = s.members.shape[1] as number;
+  const { members, combined, predictiveEntropy, mutualInformation, disagreement } = s.result;
+  io.log(`member outputs ${formatShape(members.shape)}`);
+  const batch = members.shape[1] as number;
   const rows = Math.min(batch, 5);
-  if (s.combined.kind === 'members') {
+  if (!combined) {
     io.log('(add --combine mean-softmax to see the ensemble prediction)');
     return;
   }
-  const perRow = (s.combined.kind === 'classes' ? s.combined.classes.data.length : s.combined.tensor.data.length) / batch;
-  io.log(`combined (${s.combined.kind}), first ${rows} of ${batch} samples:`);
+  const perRow = combined.data.length / batch;
+  io.log(`combined (${s.combine}), first ${rows} of ${batch} samples:`);
   for (let b = 0; b < rows; b++) {
-    const values = s.combined.kind === 'classes' ? s.combined.classes.data : s.combined.tensor.data;
-    const row = Array.from(values.subarray(b * perRow, Math.min((b + 1) * perRow, b * perRow + 10)), (v) =>
-      s.combined.kind === 'classes' ? String(v) : v.toFixed(3),
-    );
-    const extra = s.uncertainty
-      ? `  entropy ${(s.uncertainty.predictiveEntropy.data[b] as number).toFixed(3)}, mutual information ${(s.uncertainty.mutualInformation.data[b] as number).toFixed(3)}, disagreement ${(s.uncertainty.disagreement.data[b] as number).toFixed(2)}`
-      : '';
+    const values: ArrayLike<number | bigint> = combined.data.subarray(b * perRow, Math.min((b + 1) * perRow, b * perRow + 10));
+    const row = Array.from(values, (v) => (typeof v === 'bigint' ? String(v) : v.toFixed(3)));
+    const extra =
+      predictiveEntropy && mutualInformation && disagreement
+        ? `  entropy ${(predictiveEntropy.data[b] as number).toFixed(3)}, mutual information ${(mutualInformation.data[b] as number).toFixed(3)}, disagreement ${(disagreement.data[b] as number).toFixed(2)}`
+        : '';
     io.log(`  [${b}] ${row.join(' ')}${perRow > 10 ? ' ...' : ''}${extra}`);
   }
 }
@@ -267,8 +245,4 @@ function numberList(value: unknown, flag: string): number[] {
     throw new UsageError(`${flag} must be a comma-separated list of numbers; got ${String(value)}`);
   }
   return numbers;
-}
-
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

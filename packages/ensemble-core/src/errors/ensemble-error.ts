@@ -12,6 +12,7 @@ export type EnsembleErrorCode =
   | 'MEMBERS_MISMATCH'
   | 'INPUT_INVALID'
   | 'COMBINE_INVALID'
+  | 'RESULT_INVALID'
   | 'ENGINE_FAILED';
 
 /** One problem found while validating a document, located by a path. */
@@ -70,6 +71,13 @@ export class InputError extends EnsembleError {
 export class CombineError extends EnsembleError {
   constructor(message: string) {
     super('COMBINE_INVALID', message);
+  }
+}
+
+/** A stored prediction result that is not one: unreadable, or holding tensors no prediction writes. */
+export class PredictionResultError extends EnsembleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESULT_INVALID', message, options);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * `GET /v1/jobs/{id}/events`: the job's status changes as server-sent
  * events (`event: status`, data: the job view), ending when it completes,
- * fails or is cancelled. It listens to this job's events only
- * (`completed:{id}`, ...), so that a thousand open streams cost one listener
- * each and nothing per other job's event; a client that goes away leaves
- * nothing behind.
+ * fails or is cancelled. The stream waits for the job like any waiting
+ * request (`JobCompletions`: at once when this process submitted it, else
+ * within the completions' sweep), and reads the job's state every
+ * `STATE_POLL_MS` meanwhile, so that it shows the job becoming active; it
+ * costs nothing per other job. A client that goes away leaves nothing behind.
  */
 import type { PredictionJobData } from '@ensembles/jobs';
 import { Job } from 'bullmq';
@@ -14,9 +15,11 @@ import type { AppContext } from '../app-context.js';
 import { clientHasGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
+import type { JobWait } from '../job-completions.js';
 import { type JobView, jobView } from '../job-view.js';
 
 const KEEP_ALIVE_MS = 15_000;
+const STATE_POLL_MS = 1_000;
 
 export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -58,24 +61,26 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
           raw.write(`event: error\ndata: ${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n\n`);
         end();
       };
-      const onEvent = () => {
-        send().catch(fail);
-      };
-      const events = ['active', 'completed', 'failed', 'removed'].map((event) => `${event}:${id}`);
-      // BullMQ also emits each event as `{event}:{jobId}`, which its types do not name.
-      const queueEvents = context.queueEvents as unknown as NodeJS.EventEmitter;
       const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+      let wait: JobWait | undefined;
       function end(): void {
         if (finished) return;
         finished = true;
         clearInterval(keepAlive);
-        for (const event of events) queueEvents.off(event, onEvent);
+        wait?.cancel();
         raw.end();
       }
-      for (const event of events) queueEvents.on(event, onEvent);
       raw.on('close', end); // the client went away (the response's close, not the request's)
       if (clientHasGone(reply)) return end(); // it went before the stream began: that close has passed
-      await send().catch(fail);
+      const follow = async () => {
+        await send();
+        while (!finished) {
+          wait = context.completions.wait(id, STATE_POLL_MS);
+          await wait.finished;
+          await send();
+        }
+      };
+      await follow().catch(fail);
     });
   };
 }

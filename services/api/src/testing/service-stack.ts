@@ -42,6 +42,10 @@ export interface ServiceStack {
   readonly base: string;
   /** Submits one prediction of the tiny ensemble; never throws (a failed connection is status 0). */
   submit(): Promise<Submission>;
+  /** Submits one with `Prefer: wait=seconds`: the job's status as answered (`completed` with 200) or the HTTP status, and how long the answer took. */
+  submitAndWait(seconds: number): Promise<{ readonly status: string; readonly ms: number }>;
+  /** Starts one more worker process, with the stack's settings. */
+  addWorker(): ServiceProcess;
   /** A job's status (`queued`, `active`, `completed`, `failed`), or the HTTP status when the API does not show it. */
   jobStatus(id: string): Promise<string>;
   /** Polls `ids` until each is completed or failed, or `timeoutMs` passes; each id's last status. */
@@ -82,6 +86,25 @@ export async function startServiceStack(options: StackOptions = {}): Promise<Ser
       } catch {
         return { status: 0, id: undefined, code: 'NO_ANSWER', ms: performance.now() - started };
       }
+    },
+    async submitAndWait(seconds) {
+      const started = performance.now();
+      const status = async () => {
+        const response = await fetch(`${base}/v1/ensembles/tiny/predictions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: `wait=${seconds}` },
+          body: JSON.stringify({ input: { shape: [1, 3], data: [1, 2, 3] } }),
+          signal: AbortSignal.timeout((seconds + 10) * 1000),
+        });
+        const body = (await response.json().catch(() => ({}))) as { status?: string };
+        return response.status === 200 || response.status === 202 ? (body.status ?? String(response.status)) : String(response.status);
+      };
+      return { status: await status().catch(() => 'no answer'), ms: performance.now() - started };
+    },
+    addWorker() {
+      const worker = startServiceProcess(workerMain, env);
+      workers.push(worker);
+      return worker;
     },
     async jobStatus(id) {
       try {
