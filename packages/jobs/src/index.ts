@@ -5,6 +5,14 @@
 
 export { type CompletionNotice, type CompletionStatus, encodeCompletionNotice, parseCompletionNotice } from './completion-notice.js';
 export {
+  decodeInlineInput,
+  decodeInlineResult,
+  encodeInlineInput,
+  encodeInlineResult,
+  inlineInputMismatch,
+  travelsInline,
+} from './job-tensors.js';
+export {
   type JobSettings,
   type PredictionJobData,
   type PredictionJobResult,

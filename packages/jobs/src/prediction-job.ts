@@ -1,8 +1,9 @@
 /**
  * A prediction job as it travels: the options a caller chooses, the payload
- * the API puts on the queue (the input tensor itself waits in Redis, as
- * binary), and the summary the worker returns (the output tensors wait in
- * Redis too). Both sides parse with these schemas; nothing is typed twice.
+ * the API puts on the queue (with the input tensor inline, or beside it in
+ * Redis when it is large), and the summary the worker returns (with the
+ * result file inline, or beside it). Both sides parse with these schemas;
+ * nothing is typed twice.
  */
 import { combineModes, inputModes } from '@ensembles/core';
 import { z } from 'zod';
@@ -33,8 +34,10 @@ export const predictionJobDataSchema = z
     ensemble: z.string().min(1),
     version: sha256,
     options: predictionOptionsSchema,
-    /** Shape of the input tensor stored under `redisKeys().jobInput(jobId)`. */
+    /** Shape of the input tensor: its values are `inlineInput`, or stored under `redisKeys().jobInput(jobId)`. */
     inputShape: shape,
+    /** The input's float32 values, little-endian, base64, when they fit `INLINE_TENSOR_BYTES` (see `job-tensors.ts`). */
+    inlineInput: z.string().optional(),
     submittedAt: z.number().int().nonnegative(),
     /** The API process that waits for this job (see `completion-notice.ts`); absent: nobody is told, callers poll. */
     replyTo: z
@@ -45,7 +48,7 @@ export const predictionJobDataSchema = z
   .strict();
 export type PredictionJobData = z.infer<typeof predictionJobDataSchema>;
 
-/** What a worker returns for a job; the tensors are under `redisKeys().jobResult(jobId)`, this summary in their metadata. */
+/** What a worker returns for a job: a summary, and the result tensors inline or under `redisKeys().jobResult(jobId)` (this summary in their metadata). */
 export const predictionJobResultSchema = z
   .object({
     version: sha256,
@@ -58,6 +61,8 @@ export const predictionJobResultSchema = z
     /** The worker that ran it (`host:pid`). */
     worker: z.string(),
     completedAt: z.number().int().nonnegative(),
+    /** The result file (safetensors, this summary in its metadata), base64, when it fits `INLINE_TENSOR_BYTES`; else it is stored. */
+    inlineResult: z.string().optional(),
   })
   .strict();
 export type PredictionJobResult = z.infer<typeof predictionJobResultSchema>;

@@ -25,6 +25,13 @@ export const sharedSettings = {
    * holding it (a job that kills every worker that takes it fails, instead of killing them forever).
    */
   JOB_ATTEMPTS: integerSetting(3, 1),
+  /**
+   * Inputs and result files up to this many bytes travel inside their job
+   * (data and return value) instead of under keys of their own: fewer round
+   * trips per job. They then stay with the job until it is removed
+   * (`RESULT_KEEP_JOBS`), which bounds their memory. 0: never inline.
+   */
+  INLINE_TENSOR_BYTES: integerSetting(64 << 10, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

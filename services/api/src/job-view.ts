@@ -1,9 +1,10 @@
 /**
  * A prediction job as the API shows it: its status, ensemble, timings and,
- * once completed, its result tensors read back from Redis.
+ * once completed, its result tensors (from the job's return value when they
+ * travelled inline, else read back from Redis).
  */
 import { readPredictionResult } from '@ensembles/core';
-import { type PredictionJobData, predictionJobResultSchema } from '@ensembles/jobs';
+import { decodeInlineResult, type PredictionJobData, type PredictionJobResult, predictionJobResultSchema } from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
@@ -35,8 +36,11 @@ function statusOf(state: string): (typeof jobStatuses)[number] {
   return 'queued';
 }
 
-/** `json`: a completed job's view carries its result tensors; `none`: without them (the caller serves the stored bytes). */
-export type ResultForm = 'json' | 'none';
+/** `json`: a completed job's view carries its result tensors; `file`: its result file (`resultFile`) instead; `none`: neither. */
+export type ResultForm = 'json' | 'file' | 'none';
+
+/** A view, with the result file when asked for in the `file` form (never part of a JSON answer). */
+export type JobViewWithFile = JobView & { resultFile?: Buffer };
 
 export interface JobViewOptions {
   /** The job is known to have finished (its wait said so): read it again for its outcome at once. */
@@ -50,34 +54,40 @@ export function queuedView(job: Job<PredictionJobData>): JobView {
   return { id, url: `/v1/jobs/${id}`, status: 'queued', ensemble: { name: job.data.ensemble, version: job.data.version }, timings: {} };
 }
 
-export async function jobView(context: AppContext, fetched: Job<PredictionJobData>, options: JobViewOptions = {}): Promise<JobView> {
+export async function jobView(
+  context: AppContext,
+  fetched: Job<PredictionJobData>,
+  options: JobViewOptions = {},
+): Promise<JobViewWithFile> {
   const id = fetched.id as string;
-  const withResult = (options.result ?? 'json') === 'json';
-  // Known to have finished: the job and its result are read together, and the
-  // job says how it finished. Otherwise the state is read first; if the job
-  // finished in between, it is read again for its outcome.
+  const form = options.result ?? 'json';
+  // Known to have finished: the job is read again at once, and says how it
+  // finished. Otherwise the state is read first; if the job finished in
+  // between, it is read again for its outcome.
   if (options.finished) {
-    const [refetched, bytes] = await Promise.all([
-      Job.fromId(context.queue, id) as Promise<Job<PredictionJobData> | undefined>,
-      withResult ? context.redis.getBuffer(context.keys.jobResult(id)) : undefined,
-    ]);
-    if (refetched?.finishedOn) return describeJob(context, refetched, refetched.returnvalue ? 'completed' : 'failed', withResult, bytes);
+    const refetched = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+    if (refetched?.finishedOn) return describeJob(context, refetched, refetched.returnvalue ? 'completed' : 'failed', form);
   }
   const status = statusOf(await fetched.getState());
   const finished = status === 'completed' || status === 'failed';
   const job = finished ? (((await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined) ?? fetched) : fetched;
-  return describeJob(context, job, status, withResult, undefined);
+  return describeJob(context, job, status, form);
+}
+
+/** A completed job's result file: inline in its return value, or stored under its key (null once expired). */
+async function resultFile(context: AppContext, id: string, summary: PredictionJobResult): Promise<Buffer | null> {
+  if (summary.inlineResult !== undefined) return decodeInlineResult(summary.inlineResult);
+  return context.redis.getBuffer(context.keys.jobResult(id));
 }
 
 async function describeJob(
   context: AppContext,
   job: Job<PredictionJobData>,
   status: JobView['status'],
-  withResult: boolean,
-  bytes: Buffer | null | undefined,
-): Promise<JobView> {
+  form: ResultForm,
+): Promise<JobViewWithFile> {
   const id = job.id as string;
-  const view: JobView = {
+  const view: JobViewWithFile = {
     id,
     url: `/v1/jobs/${id}`,
     status,
@@ -95,10 +105,14 @@ async function describeJob(
     batchRows: summary.batchRows,
   };
   view.worker = summary.worker;
-  if (!withResult) return view;
-  const stored = bytes === undefined ? await context.redis.getBuffer(context.keys.jobResult(id)) : bytes;
+  if (form === 'none') return view;
+  const stored = await resultFile(context, id, summary);
   if (!stored) {
     view.error = 'the result has expired';
+    return view;
+  }
+  if (form === 'file') {
+    view.resultFile = stored;
     return view;
   }
   const result: Record<string, ResultTensorJson> = {};

@@ -1,18 +1,26 @@
 /**
  * Submitting a prediction, for every face of the API (the REST routes and
  * the Open Inference Protocol): checks the input and options against the
- * ensemble, stores the input in Redis as binary, queues the job (once per
- * idempotency key), and optionally waits for it. Per submission: the
- * ensemble's name resolved (its version's description is cached), the input
- * stored, the job added, and, once it has finished, the job and its result read.
+ * ensemble, puts the input in the job (or, when large, beside it in Redis as
+ * binary), queues the job (once per idempotency key), and optionally waits
+ * for it. Per submission: the ensemble's name resolved (its version's
+ * description is cached), the job added (a large input stored first), and,
+ * once it has finished, the job read (a large result with it).
  */
 import { randomUUID } from 'node:crypto';
 import { checkPrediction, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
-import { PREDICTION_QUEUE, type PredictionJobData, type PredictionOptions, predictionJobOptions } from '@ensembles/jobs';
+import {
+  encodeInlineInput,
+  PREDICTION_QUEUE,
+  type PredictionJobData,
+  type PredictionOptions,
+  predictionJobOptions,
+  travelsInline,
+} from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';
-import { type JobView, jobView, queuedView, type ResultForm } from './job-view.js';
+import { type JobViewWithFile, jobView, queuedView, type ResultForm } from './job-view.js';
 
 export interface PredictionRequest {
   readonly tenant: string;
@@ -28,15 +36,14 @@ export interface PredictionRequest {
 /**
  * Submits a prediction and waits up to `waitSeconds` for it to finish
  * (0: answers at once, the job queued). The view carries the result once
- * completed, as JSON tensors unless `result: 'none'` (the caller reads the
- * stored bytes itself).
+ * completed, as JSON tensors, or as the result file itself (`result: 'file'`).
  */
 export async function submitPrediction(
   context: AppContext,
   request: PredictionRequest,
   waitSeconds = 0,
   result: ResultForm = 'json',
-): Promise<JobView> {
+): Promise<JobViewWithFile> {
   const { redis, keys, queue, config } = context;
   const { tenant, input, options } = request;
   const ensemble = await context.registry.resolve(tenant, request.ensemble);
@@ -63,15 +70,20 @@ export async function submitPrediction(
   const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000, request.clientGone) : undefined;
   let job: Job<PredictionJobData>;
   try {
-    const bytes = writeSafetensors([float32Tensor('input', input.shape, input.data)]);
-    // A view of the bytes, not a copy.
-    await redis.set(keys.jobInput(id), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttl);
+    // Small inputs travel inside the job; larger ones wait beside it, as binary.
+    const inline = travelsInline(input.data.byteLength, config.INLINE_TENSOR_BYTES);
+    if (!inline) {
+      const bytes = writeSafetensors([float32Tensor('input', input.shape, input.data)]);
+      // A view of the bytes, not a copy.
+      await redis.set(keys.jobInput(id), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttl);
+    }
     const data: PredictionJobData = {
       tenant,
       ensemble: ensemble.name,
       version: ensemble.version,
       options,
       inputShape: [...input.shape],
+      ...(inline ? { inlineInput: encodeInlineInput(input.data) } : {}),
       submittedAt: Date.now(),
       // This process hears of the job's end (for a wait now, or an event stream later).
       replyTo: context.replyTo,
@@ -97,7 +109,7 @@ async function awaitJob(
   seconds: number,
   result: ResultForm = 'json',
   clientGone?: AbortSignal,
-): Promise<JobView> {
+): Promise<JobViewWithFile> {
   if (seconds <= 0) return jobView(context, job, { result });
   const wait = context.completions.wait(job.id as string, seconds * 1000, clientGone);
   // It may have finished before the wait began: its state says so.

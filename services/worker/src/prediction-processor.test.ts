@@ -4,12 +4,20 @@ import {
   parseManifest,
   randomInput,
   randomMembers,
+  readPredictionResult,
   readSafetensors,
   stackFloat32Members,
   writeSafetensors,
   writeStackedEnsemble,
 } from '@ensembles/core';
-import { type PredictionJobData, predictionJobResultSchema, RESULT_SUMMARY_METADATA, redisKeys } from '@ensembles/jobs';
+import {
+  decodeInlineResult,
+  encodeInlineInput,
+  type PredictionJobData,
+  predictionJobResultSchema,
+  RESULT_SUMMARY_METADATA,
+  redisKeys,
+} from '@ensembles/jobs';
 import { type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
 import { EnsembleRegistry } from '@ensembles/registry';
 import type { Job } from 'bullmq';
@@ -26,6 +34,8 @@ const engine = new OnnxEngine({ threads: 1 });
 let server: PrivateRedis;
 let redis: Redis;
 let process: ReturnType<typeof predictionProcessor>;
+/** The same, with the default inline limit: small inputs and results travel in the job. */
+let processInline: ReturnType<typeof predictionProcessor>;
 let version: string;
 
 beforeAll(async () => {
@@ -38,7 +48,15 @@ beforeAll(async () => {
     writeStackedEnsemble(stackFloat32Members(architecture, randomMembers(architecture, 3))),
   ));
   const cache = new EnsembleCache(registry, engine);
-  process = predictionProcessor({ redis, keys, cache, batcher: new MicroBatcher(), resultTtlSeconds: 60 });
+  process = predictionProcessor({ redis, keys, cache, batcher: new MicroBatcher(), resultTtlSeconds: 60, inlineTensorBytes: 0 });
+  processInline = predictionProcessor({
+    redis,
+    keys,
+    cache,
+    batcher: new MicroBatcher(),
+    resultTtlSeconds: 60,
+    inlineTensorBytes: 64 << 10,
+  });
 });
 afterAll(async () => {
   await engine.dispose();
@@ -46,7 +64,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-function job(id: string): Job {
+function job(id: string, extra: Partial<PredictionJobData> = {}): Job {
   const data: PredictionJobData = {
     tenant: 't',
     ensemble: 'tiny',
@@ -54,6 +72,7 @@ function job(id: string): Job {
     options: { mode: 'shared', combine: 'mean', uncertainty: false },
     inputShape: [2, 4],
     submittedAt: Date.now(),
+    ...extra,
   };
   return { id, data } as unknown as Job;
 }
@@ -79,6 +98,29 @@ describe('predictionProcessor', () => {
     const first = await process(job('b'));
     const again = await process(job('b'));
     expect(again).toEqual(first);
+  });
+
+  it('reads an inline input and returns the result file inline, writing nothing to Redis', async () => {
+    const input = randomInput([2, 4], 5);
+    await storeInput('stored');
+    const stored = await process(job('stored'));
+    const inline = await processInline(job('inline', { inlineInput: encodeInlineInput(input.data) }));
+    expect(await redis.exists(keys.jobResult('inline'), keys.jobInput('inline'))).toBe(0);
+    expect(await redis.zscore(keys.results, 'inline')).toBeNull();
+    // The same tensors as the stored result of the same input, and its own summary in the file's metadata.
+    const file = readPredictionResult(decodeInlineResult(inline.inlineResult as string));
+    const expected = readPredictionResult((await redis.getBuffer(keys.jobResult('stored'))) as Buffer);
+    expect(file.tensors).toEqual(expected.tensors);
+    const { inlineResult, ...summary } = inline;
+    expect(JSON.parse(file.metadata[RESULT_SUMMARY_METADATA] as string)).toEqual(summary);
+    expect(stored.inlineResult).toBeUndefined();
+  });
+
+  it('fails an inline input that does not fill its shape for good', async () => {
+    const short = encodeInlineInput(new Float32Array(7));
+    await expect(processInline(job('short', { inlineInput: short }))).rejects.toThrow(
+      /the inline input of job short does not hold the 8 float32 values of its shape \[2, 4\]/,
+    );
   });
 
   it('fails for good when neither the input nor a result is there', async () => {

@@ -1,19 +1,26 @@
 /**
  * What a worker does with one prediction job: read the payload and the input
- * tensor, run it (micro-batched with its neighbours) on the compiled
- * ensemble, combine the members, and write the result tensors to Redis before
- * the job completes (with the job's summary in their metadata, so that a
- * retry after a crash returns the result already written instead of
- * computing another). Errors no retry can fix fail the job at once.
+ * tensor (inline in the payload, or stored beside it when large), run it
+ * (micro-batched with its neighbours) on the compiled ensemble, combine the
+ * members, and hand back the result file: inline in the job's return value
+ * when small, so that it completes atomically with the job; else written to
+ * Redis before the job completes (with the job's summary in its metadata,
+ * so that a retry after a crash returns the result already written instead
+ * of computing another). Errors no retry can fix fail the job at once.
  */
 import { hostname } from 'node:os';
 import { EnsembleError, predictionResult, readSafetensors, type Tensor, toFloat32, writeSafetensors } from '@ensembles/core';
 import {
+  decodeInlineInput,
+  encodeInlineResult,
+  inlineInputMismatch,
+  type PredictionJobData,
   type PredictionJobResult,
   predictionJobDataSchema,
   predictionJobResultSchema,
   RESULT_SUMMARY_METADATA,
   type RedisKeys,
+  travelsInline,
 } from '@ensembles/jobs';
 import { RegistryError } from '@ensembles/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -28,6 +35,8 @@ export interface ProcessorDependencies {
   readonly batcher: MicroBatcher;
   /** How long results stay in Redis. */
   readonly resultTtlSeconds: number;
+  /** Result files up to this many bytes are returned inline, with the job. */
+  readonly inlineTensorBytes: number;
 }
 
 /** This process, as job results name it. */
@@ -49,28 +58,42 @@ function storedInput(bytes: Buffer, id: string) {
   }
 }
 
-export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds }: ProcessorDependencies) {
+type JobInput = { readonly input: Tensor } | { readonly done: PredictionJobResult };
+
+/** The job's input, inline or stored; or, for a retried job whose result is already written, that result. */
+async function jobInput(redis: Redis, keys: RedisKeys, id: string, data: PredictionJobData): Promise<JobInput> {
+  const { inputShape, inlineInput } = data;
+  if (inlineInput !== undefined) {
+    const values = decodeInlineInput(inlineInput, inputShape);
+    if (!values) throw new UnrecoverableError(inlineInputMismatch(id, inputShape));
+    return { input: { shape: inputShape, data: values } };
+  }
+  const inputBytes = await redis.getBuffer(keys.jobInput(id));
+  if (!inputBytes) {
+    // The input goes when the result is written: a job retried after its worker died in between is done already.
+    const written = await writtenResult(redis, keys, id);
+    if (written) return { done: written };
+    throw new UnrecoverableError(`the input of job ${id} is no longer in Redis`);
+  }
+  const inputTensor = storedInput(inputBytes, id);
+  if (!inputTensor || inputTensor.shape.join() !== inputShape.join()) {
+    throw new UnrecoverableError(`the stored input of job ${id} does not match its payload's shape [${inputShape.join(', ')}]`);
+  }
+  return { input: { shape: inputTensor.shape, data: toFloat32(inputTensor) } };
+}
+
+export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds, inlineTensorBytes }: ProcessorDependencies) {
   return async (job: Job): Promise<PredictionJobResult> => {
     const parsed = predictionJobDataSchema.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(
         `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
       );
-    const { version, options, inputShape } = parsed.data;
+    const { version, options } = parsed.data;
     const id = job.id as string;
-
-    const inputBytes = await redis.getBuffer(keys.jobInput(id));
-    if (!inputBytes) {
-      // The input goes when the result is written: a job retried after its worker died in between is done already.
-      const written = await writtenResult(redis, keys, id);
-      if (written) return written;
-      throw new UnrecoverableError(`the input of job ${id} is no longer in Redis`);
-    }
-    const inputTensor = storedInput(inputBytes, id);
-    if (!inputTensor || inputTensor.shape.join() !== inputShape.join()) {
-      throw new UnrecoverableError(`the stored input of job ${id} does not match its payload's shape [${inputShape.join(', ')}]`);
-    }
-    const input: Tensor = { shape: inputTensor.shape, data: toFloat32(inputTensor) };
+    const found = await jobInput(redis, keys, id, parsed.data);
+    if ('done' in found) return found.done;
+    const { input } = found;
 
     try {
       const { members, computeMs, batchJobs, batchRows, outputsAreProbabilities } = await cache.use(version, async (compiled) => ({
@@ -87,8 +110,10 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
         worker: workerId,
         completedAt: Date.now(),
       };
-      // Written before the job completes, with its summary; the input is no longer needed.
       const bytes = writeSafetensors(tensors, { [RESULT_SUMMARY_METADATA]: JSON.stringify(summary) });
+      // Completes with the job, atomically (a stored input goes once it has: see `dropStoredInput`).
+      if (travelsInline(bytes.byteLength, inlineTensorBytes)) return { ...summary, inlineResult: encodeInlineResult(bytes) };
+      // Written before the job completes, with its summary; the input is no longer needed.
       const written = await redis
         .multi()
         .set(keys.jobResult(id), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', resultTtlSeconds)
@@ -105,4 +130,15 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
       throw error;
     }
   };
+}
+
+/**
+ * After a job completed with its result inline: its stored input, if it had
+ * one, is no longer needed. Dropped only once the job has completed, so that
+ * a worker dying before that leaves the input for the retry.
+ */
+export function dropStoredInput(redis: Redis, keys: RedisKeys, job: Job, result: PredictionJobResult): void {
+  const data = job.data as Partial<PredictionJobData>;
+  if (data.inlineInput !== undefined || result.inlineResult === undefined || job.id === undefined) return;
+  redis.del(keys.jobInput(job.id)).catch(() => undefined);
 }

@@ -13,7 +13,7 @@ import { CompletionNotifier } from './completion-notifier.js';
 import { CrashQuarantine } from './crash-quarantine.js';
 import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
-import { predictionProcessor } from './prediction-processor.js';
+import { dropStoredInput, predictionProcessor } from './prediction-processor.js';
 import { ResultRetention } from './result-retention.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
@@ -59,7 +59,17 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   const quarantine = new CrashQuarantine(config.JOB_ATTEMPTS - 1);
   const worker: Worker = new Worker(
     PREDICTION_QUEUE,
-    quarantine.wrap(predictionProcessor({ redis, keys, cache, batcher, resultTtlSeconds: config.RESULT_TTL_SECONDS }), () => worker),
+    quarantine.wrap(
+      predictionProcessor({
+        redis,
+        keys,
+        cache,
+        batcher,
+        resultTtlSeconds: config.RESULT_TTL_SECONDS,
+        inlineTensorBytes: config.INLINE_TENSOR_BYTES,
+      }),
+      () => worker,
+    ),
     {
       connection: redis,
       prefix: `${config.REDIS_PREFIX}:bull`,
@@ -78,6 +88,7 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   worker.on('completed', (job, result: PredictionJobResult) => {
     metrics.completed(job.data as PredictionJobData, result);
     notifier.notify(job, 'completed');
+    dropStoredInput(redis, keys, job, result);
   });
   worker.on('failed', (job) => {
     // A failure that will be retried is not the end of the job.

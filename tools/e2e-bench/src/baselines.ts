@@ -39,7 +39,10 @@ export async function bullmqNoopThroughput(
 ): Promise<BullmqBaseline> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('noop', { connection, prefix });
-  const worker = fork(new URL('./noop-worker.js', import.meta.url), [redisUrl, prefix, 'noop', String(options.concurrency)]);
+  const worker = fork(new URL('./noop-worker.js', import.meta.url), [redisUrl, prefix, 'noop', String(options.concurrency)], {
+    // stdout carries the report alone (`--json`): the worker's output goes to stderr.
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
   try {
     await new Promise((resolve, reject) => {
       worker.once('message', resolve);

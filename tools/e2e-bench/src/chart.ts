@@ -9,7 +9,9 @@ import { variantLabel } from './report.js';
 import type { VariantResult } from './run-scenario.js';
 
 const PANEL = { width: 360, height: 280, left: 56, right: 16, top: 40, bottom: 44 };
-const COLOURS = ['#1f77b4', '#17becf', '#ff7f0e', '#d62728'];
+const COLOURS = ['#1f77b4', '#17becf', '#ff7f0e', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
+const LEGEND_ENTRY_WIDTH = 220;
+const LEGEND_ROW_HEIGHT = 20;
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
@@ -41,7 +43,13 @@ function points(v: VariantResult, key: 'p50' | 'p99'): Array<[number, number]> {
   return all.filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y));
 }
 
-function panel(report: BenchReport, scenario: string, x0: number): string {
+/** One colour per configuration, the same in every panel and in the legend. */
+function configurationColours(report: BenchReport): Map<string, string> {
+  const labels = [...new Set(report.variants.map(variantLabel))];
+  return new Map(labels.map((label, i) => [label, COLOURS[i % COLOURS.length] as string]));
+}
+
+function panel(report: BenchReport, scenario: string, x0: number, colours: Map<string, string>): string {
   const variants = report.variants.filter((v) => v.scenario === scenario);
   const engine = report.engine[scenario]?.throughput;
   const baselines: Array<[string, number]> = [];
@@ -77,8 +85,8 @@ function panel(report: BenchReport, scenario: string, x0: number): string {
       `<line x1="${x(value)}" x2="${x(value)}" y1="${top}" y2="${height - bottom}" stroke="#555" stroke-dasharray="2,3"/><text x="${x(value) - 3}" y="${top + 12}" text-anchor="end" font-size="10" fill="#555">${escapeXml(label)}</text>`,
     );
   }
-  for (const [i, v] of variants.entries()) {
-    const colour = COLOURS[i % COLOURS.length];
+  for (const v of variants) {
+    const colour = colours.get(variantLabel(v));
     for (const [key, dash] of [
       ['p50', ''],
       ['p99', ' stroke-dasharray="5,3"'],
@@ -95,20 +103,22 @@ function panel(report: BenchReport, scenario: string, x0: number): string {
 export function renderChart(report: BenchReport): string {
   const scenarios = [...new Set(report.variants.map((v) => v.scenario))];
   const width = PANEL.width * scenarios.length;
-  const labels = [...new Map(report.variants.map((v) => [variantLabel(v), v])).keys()];
-  const legendY = PANEL.height + 10;
-  const legend = labels.map(
-    (label, i) =>
-      `<line x1="${20 + i * 190}" x2="${44 + i * 190}" y1="${legendY}" y2="${legendY}" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2"/><text x="${50 + i * 190}" y="${legendY + 4}">${escapeXml(label)}</text>`,
-  );
+  const colours = configurationColours(report);
+  const perRow = Math.max(1, Math.floor((width - 20) / LEGEND_ENTRY_WIDTH));
+  const legendRows = Math.ceil(colours.size / perRow);
+  const legend = [...colours].map(([label, colour], i) => {
+    const [lx, ly] = [20 + (i % perRow) * LEGEND_ENTRY_WIDTH, PANEL.height + 10 + Math.floor(i / perRow) * LEGEND_ROW_HEIGHT];
+    return `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="2"/><text x="${lx + 30}" y="${ly + 4}">${escapeXml(label)}</text>`;
+  });
+  const captionY = PANEL.height + 10 + (legendRows - 1) * LEGEND_ROW_HEIGHT + 26;
   const caption = `p50 solid, p99 dashed; the rightmost point of each line is the closed-loop maximum. ${escapeXml(report.cpu)}, ${report.cores} cores, ${report.date}.`;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL.height + 50}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${captionY + 14}" font-family="sans-serif" font-size="12">`,
     '<title>Latency against offered load, per scenario and configuration, with the same-run baselines</title>',
     '<rect width="100%" height="100%" fill="white"/>',
-    ...scenarios.map((scenario, i) => panel(report, scenario, i * PANEL.width)),
+    ...scenarios.map((scenario, i) => panel(report, scenario, i * PANEL.width, colours)),
     ...legend,
-    `<text x="20" y="${legendY + 26}" font-size="11" fill="#444">${caption}</text>`,
+    `<text x="20" y="${captionY}" font-size="11" fill="#444">${caption}</text>`,
     '</svg>',
     '',
   ].join('\n');

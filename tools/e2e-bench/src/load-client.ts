@@ -6,7 +6,8 @@ export class LoadClient {
   private readonly child: ChildProcess;
 
   constructor() {
-    this.child = fork(new URL('./load-generator.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Its output goes to stderr: stdout carries the report alone (`--json`).
+    this.child = fork(new URL('./load-generator.js', import.meta.url), [], { stdio: ['ignore', 2, 2, 'ipc'] });
   }
 
   get pid(): number | undefined {

@@ -6,7 +6,8 @@
  * answered, and each latency counts from the moment its request was due, so a
  * stalled system cannot hide its queueing (no coordinated omission). Closed
  * loop: a fixed number of requests in flight, each sent when one answers; it
- * finds the most the system sustains.
+ * finds the most the system sustains. With several API processes, requests
+ * go to each in turn, as behind a round-robin load balancer.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +15,8 @@ import { RESULT_SUMMARY_METADATA } from '@ensembles/jobs';
 import { summarize } from './statistics.js';
 
 export interface RequestSpec {
-  readonly url: string;
+  /** Where the requests go, taken in turn (round robin): one URL per API process, the same path on each. */
+  readonly urls: readonly string[];
   readonly headers: Record<string, string>;
   /** The body, base64 (it crosses the process boundary as JSON). */
   readonly body: string;
@@ -53,8 +55,28 @@ function timingsOf(contentType: string | undefined, body: Buffer): { computeMs?:
   }
 }
 
+/**
+ * The URLs in turn, from the first: what a round-robin load balancer in front
+ * of the API processes would do.
+ *
+ * @example
+ * const next = roundRobin(['http://a/', 'http://b/']);
+ * next(); // http://a/
+ * next(); // http://b/
+ * next(); // http://a/
+ */
+export function roundRobin<T>(items: readonly T[]): () => T {
+  if (items.length === 0) throw new RangeError('round robin over nothing: give at least one URL');
+  let next = 0;
+  return () => {
+    const item = items[next] as T;
+    next = (next + 1) % items.length;
+    return item;
+  };
+}
+
 export async function runPhase(spec: RequestSpec, phase: Phase): Promise<PhaseResult> {
-  const url = new URL(spec.url);
+  const nextUrl = roundRobin(spec.urls.map((url) => new URL(url)));
   const body = Buffer.from(spec.body, 'base64');
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const headers = { ...spec.headers, 'content-length': String(body.byteLength) };
@@ -73,7 +95,7 @@ export async function runPhase(spec: RequestSpec, phase: Phase): Promise<PhaseRe
         lastAnswer = performance.now();
         resolve();
       };
-      const req = request(url, { method: 'POST', agent, headers }, (res) => {
+      const req = request(nextUrl(), { method: 'POST', agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => fail('0'));

@@ -1,4 +1,4 @@
-/** The bench's figures as a Markdown table and the targets they are held to. */
+/** The bench's figures as a Markdown table and the targets they are held to, or as one JSON document. */
 import type { BullmqBaseline, EngineBaseline } from './baselines.js';
 import type { VariantResult } from './run-scenario.js';
 
@@ -7,6 +7,8 @@ export interface BenchReport {
   readonly cpu: string;
   readonly cores: number;
   readonly phaseMs: number;
+  /** Jobs each worker takes from the queue at once (its default). */
+  readonly workerConcurrency: number;
   readonly bullmq: BullmqBaseline;
   readonly engine: Record<string, EngineBaseline>;
   readonly variants: readonly VariantResult[];
@@ -22,15 +24,23 @@ export interface SoakReport {
 const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? value.toFixed(1) : value.toFixed(0)) : '-');
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)}`;
 const rate = (value: number) => (value < 100 ? value.toFixed(1) : value.toFixed(0));
+const cpuMs = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-');
 
-export const variantLabel = (v: Pick<VariantResult, 'batching' | 'workers'>) =>
-  `batching ${v.batching ? 'on' : 'off'}, ${v.workers} worker${v.workers > 1 ? 's' : ''}`;
+const plural = (count: number, noun: string, nouns = `${noun}s`) => `${count} ${count === 1 ? noun : nouns}`;
+
+/** Batching and workers: the configuration column of the table (the API processes have their own). */
+const batchingAndWorkers = (v: Pick<VariantResult, 'batching' | 'workers'>) =>
+  `batching ${v.batching ? 'on' : 'off'}, ${plural(v.workers, 'worker')}`;
+
+/** A configuration in words; the API processes named only when there are several. */
+export const variantLabel = (v: Pick<VariantResult, 'batching' | 'workers' | 'apis'>) =>
+  `${batchingAndWorkers(v)}${v.apis > 1 ? `, ${plural(v.apis, 'API')}` : ''}`;
 
 /** One row per scenario and configuration. */
 export function markdownTable(report: BenchReport): string {
   const lines = [
-    '| scenario | configuration | max jobs/s | member-samples/s | p50 / p90 / p99 ms at 25% | at 50% | at 75% | queue overhead ms (50%) | jobs per pass | Redis commands per job | CPU cores: workers / API / Redis / load | worker / API peak RSS MB | Redis MB before → after |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | configuration | APIs | max jobs/s | member-samples/s | p50 / p90 / p99 ms at 25% | at 50% | at 75% | queue overhead ms (50%) | jobs per pass | Redis commands per job | CPU cores: workers / APIs / Redis / load | CPU ms per job: workers / APIs / Redis / load | worker / API peak RSS MB | Redis MB before → after |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const v of report.variants) {
     const memberSamples = v.saturation.throughput * v.rows * v.members;
@@ -39,10 +49,15 @@ export function markdownTable(report: BenchReport): string {
       return load ? `${ms(load.latencyMs.p50)} / ${ms(load.latencyMs.p90)} / ${ms(load.latencyMs.p99)}` : '-';
     };
     const half = v.loads.find((l) => l.fraction === 0.5);
+    const cpu = v.cpuMsPerJob;
     lines.push(
-      `| ${v.scenario} | ${variantLabel(v)} | ${rate(v.saturation.throughput)} | ${rate(memberSamples)} | ${at(0.25)} | ${at(0.5)} | ${at(0.75)} | ${half ? ms(half.latencyMs.mean - half.computeMs) : '-'} | ${v.saturation.batchJobs.toFixed(1)} | ${v.redisCallsPerJob.toFixed(1)} | ${v.workerCores.toFixed(2)} / ${v.apiCores.toFixed(2)} / ${v.redisCores.toFixed(2)} / ${v.loadGeneratorCores.toFixed(2)} | ${mb(v.workerPeakRssBytes)} / ${mb(v.apiPeakRssBytes)} | ${mb(v.redisMemoryBefore)} → ${mb(v.redisMemoryAfter)} |`,
+      `| ${v.scenario} | ${batchingAndWorkers(v)} | ${v.apis} | ${rate(v.saturation.throughput)} | ${rate(memberSamples)} | ${at(0.25)} | ${at(0.5)} | ${at(0.75)} | ${half ? ms(half.latencyMs.mean - half.computeMs) : '-'} | ${v.saturation.batchJobs.toFixed(1)} | ${v.redisCallsPerJob.toFixed(1)} | ${v.workerCores.toFixed(2)} / ${v.apiCores.toFixed(2)} / ${v.redisCores.toFixed(2)} / ${v.loadGeneratorCores.toFixed(2)} | ${cpuMs(cpu.workers)} / ${cpuMs(cpu.api)} / ${cpuMs(cpu.redis)} / ${cpuMs(cpu.loadGenerator)} | ${mb(v.workerPeakRssBytes)} / ${mb(v.apiPeakRssBytes)} | ${mb(v.redisMemoryBefore)} → ${mb(v.redisMemoryAfter)} |`,
     );
   }
+  lines.push('');
+  lines.push(
+    'APIs: API processes, each on its own port, taking the requests in turn; their CPU is the sum over them, their peak RSS the largest of one.',
+  );
   lines.push('');
   lines.push(
     `Baselines in the same run: BullMQ alone (${report.bullmq.producers} producers adding jobs one at a time, a no-op worker process at concurrency ${report.bullmq.concurrency}) ${rate(report.bullmq.throughput)} jobs/s, ${report.bullmq.redisCallsPerJob.toFixed(1)} Redis commands and ${report.bullmq.cpuMsPerJob.worker.toFixed(2)} + ${report.bullmq.cpuMsPerJob.producer.toFixed(2)} CPU ms (worker + producer) per job; engine alone (ONNX Runtime, ${Object.values(report.engine)[0]?.threads ?? '-'} threads, one pass per request): ${Object.entries(
@@ -99,6 +114,24 @@ export function targets(report: BenchReport): string[] {
       );
     }
   }
+  const oneApi = best(report, 'tiny', (v) => v.apis === 1);
+  for (const apis of [...new Set(report.variants.filter((v) => v.scenario === 'tiny' && v.apis > 1).map((v) => v.apis))]) {
+    const several = best(report, 'tiny', (v) => v.apis === apis);
+    if (oneApi && several) {
+      lines.push(
+        `tiny: ${plural(apis, 'API')} ${rate(several.saturation.throughput)} (${variantLabel(several)}) vs 1 API ${rate(oneApi.saturation.throughput)} jobs/s (${variantLabel(oneApi)}) = ${(several.saturation.throughput / oneApi.saturation.throughput).toFixed(2)}x; API CPU ms per job ${cpuMs(several.cpuMsPerJob.api)} vs ${cpuMs(oneApi.cpuMsPerJob.api)}`,
+      );
+    }
+  }
+  for (const workers of [...new Set(report.variants.filter((v) => v.scenario === 'wide-b1').map((v) => v.workers))]) {
+    const on = best(report, 'wide-b1', (v) => v.batching && v.workers === workers);
+    const off = best(report, 'wide-b1', (v) => !v.batching && v.workers === workers);
+    if (on && off) {
+      lines.push(
+        `wide-b1, ${plural(workers, 'worker')}: micro-batching on ${rate(on.saturation.throughput)} (${on.saturation.batchJobs.toFixed(1)} jobs per pass) vs off ${rate(off.saturation.throughput)} jobs/s = ${(on.saturation.throughput / off.saturation.throughput).toFixed(1)}x`,
+      );
+    }
+  }
   if (report.soak) {
     const { samples } = report.soak;
     const settled = samples[Math.floor(samples.length / 5)] ?? samples[0];
@@ -112,4 +145,20 @@ export function targets(report: BenchReport): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * What the bench writes on stdout: the JSON document alone (`json`), or the
+ * table, the targets and where the chart went. Progress goes to stderr.
+ *
+ * @example
+ * process.stdout.write(reportOutput(report, { json: true, chart: '' }));
+ */
+export function reportOutput(report: BenchReport, options: { json: boolean; chart: string }): string {
+  if (options.json) return `${JSON.stringify(report, null, 2)}\n`;
+  const header = `${report.cpu}, ${report.cores} cores, ${report.date}; phases of ${report.phaseMs} ms, worker concurrency ${report.workerConcurrency}, ONNX Runtime threads per worker = cores / workers`;
+  const targetLines = targets(report)
+    .map((line) => `- ${line}`)
+    .join('\n');
+  return `\n${header}\n\n${markdownTable(report)}\n\nTargets:\n${targetLines}\n${options.chart ? `\nchart: ${options.chart}\n` : ''}`;
 }

@@ -1,6 +1,7 @@
 /**
  * One scenario in one configuration (micro-batching on or off, K worker
- * processes): start the system fresh, warm it up, find the most it sustains
+ * processes, K API processes): start the system fresh, warm it up (until
+ * answers come: the first jobs compile the ensemble), find the most it sustains
  * with a closed loop, then offer 25%, 50% and 75% of that in an open loop and
  * record latencies, what the processes cost and what Redis holds.
  */
@@ -15,6 +16,8 @@ import { type ProcessCost, processCost, SystemUnderTest } from './system-under-t
 export interface Variant {
   readonly batching: boolean;
   readonly workers: number;
+  /** API processes, each on its own port; the load goes to them in turn. */
+  readonly apis: number;
 }
 
 export interface VariantResult extends Variant {
@@ -26,22 +29,29 @@ export interface VariantResult extends Variant {
   readonly saturation: PhaseResult;
   /** Open-loop runs at fractions of the saturation throughput. */
   readonly loads: ReadonlyArray<PhaseResult & { readonly fraction: number }>;
-  /** CPU cores the workers (together) and the API used over the measured phases. */
+  /** CPU cores the workers (together) and the API processes (together) used over the measured phases. */
   readonly workerCores: number;
   readonly apiCores: number;
   readonly redisCores: number;
   readonly loadGeneratorCores: number;
+  /** The largest peak RSS of one worker process, of one API process. */
   readonly workerPeakRssBytes: number;
   readonly apiPeakRssBytes: number;
-  /** CPU milliseconds per completed job over the measured phases, by process (less sensitive to a noisy machine than rates). */
   /** Redis commands per completed job over the measured phases (what every part of the path asks of Redis). */
   readonly redisCallsPerJob: number;
+  /**
+   * CPU milliseconds per completed job over the measured phases, by kind of
+   * process, each kind summed over its processes (`api`: every API process)
+   * — less sensitive to a noisy machine than rates.
+   */
   readonly cpuMsPerJob: { readonly workers: number; readonly api: number; readonly redis: number; readonly loadGenerator: number };
   readonly redisMemoryBefore: number;
   readonly redisMemoryAfter: number;
 }
 
 export const LOAD_FRACTIONS = [0.25, 0.5, 0.75] as const;
+/** How long the warm-up waits for a first answer (compiling a large ensemble takes a while on a small machine). */
+const WARM_UP_DEADLINE_MS = 300_000;
 
 const sumCpu = (costs: readonly ProcessCost[]) => costs.reduce((total, cost) => total + cost.cpuSeconds, 0);
 
@@ -55,6 +65,7 @@ export async function runVariant(
   const system = await SystemUnderTest.start({
     redisUrl: context.redisUrl,
     redisPrefix: context.prefix,
+    apis: variant.apis,
     workers: variant.workers,
     workerEnv: {
       ENSEMBLE_THREADS: String(threadsPerWorker),
@@ -63,8 +74,17 @@ export async function runVariant(
     },
   });
   try {
-    const spec = scenarioRequest(scenario, system.apiUrl);
-    await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: Math.min(1500, context.phaseMs) });
+    const spec = scenarioRequest(scenario, system.apiUrls);
+    const warmUp = { kind: 'closed', concurrency: scenario.concurrency, durationMs: Math.min(1500, context.phaseMs) } as const;
+    // Until a phase has answers: the first jobs wait for the workers to compile the ensemble.
+    for (const deadline = performance.now() + WARM_UP_DEADLINE_MS; ; ) {
+      const phase = await context.load.run(spec, warmUp);
+      if (phase.ok > 0) break;
+      if (performance.now() > deadline)
+        throw new Error(
+          `${scenario.name}: no answers within ${WARM_UP_DEADLINE_MS / 1000} s of warm-up: ${JSON.stringify(phase.failures)}`,
+        );
+    }
     const before = system.cost();
     const [redisBefore, loadBefore, callsBefore] = [
       await redisCpuSeconds(context.redis),
@@ -95,18 +115,18 @@ export async function runVariant(
       saturation,
       loads,
       workerCores: (sumCpu(after.workers) - sumCpu(before.workers)) / seconds,
-      apiCores: (after.api.cpuSeconds - before.api.cpuSeconds) / seconds,
+      apiCores: (sumCpu(after.apis) - sumCpu(before.apis)) / seconds,
       redisCores: (redisAfter - redisBefore) / seconds,
       loadGeneratorCores: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) / seconds,
       redisCallsPerJob: (callsAfter - callsBefore) / jobs,
       cpuMsPerJob: {
         workers: ((sumCpu(after.workers) - sumCpu(before.workers)) * 1000) / jobs,
-        api: ((after.api.cpuSeconds - before.api.cpuSeconds) * 1000) / jobs,
+        api: ((sumCpu(after.apis) - sumCpu(before.apis)) * 1000) / jobs,
         redis: ((redisAfter - redisBefore) * 1000) / jobs,
         loadGenerator: ((loadAfter.cpuSeconds - loadBefore.cpuSeconds) * 1000) / jobs,
       },
       workerPeakRssBytes: Math.max(...after.workers.map((w) => w.peakRssBytes)),
-      apiPeakRssBytes: after.api.peakRssBytes,
+      apiPeakRssBytes: Math.max(...after.apis.map((a) => a.peakRssBytes)),
       redisMemoryBefore,
       redisMemoryAfter: await usedMemory(context.redis),
     };

@@ -25,6 +25,8 @@ export interface Scenario {
   readonly encoding: 'json' | 'safetensors';
   /** Requests in flight while finding the most it sustains. */
   readonly concurrency: number;
+  /** API processes in the default run, one configuration each (`--apis` sets them for every scenario). */
+  readonly apiCounts: readonly number[];
 }
 
 const tinyManifest = {
@@ -32,6 +34,24 @@ const tinyManifest = {
   members: 10,
   input: { shape: [16] },
   layers: [{ op: 'linear', name: 'fc1', in: 16, out: 16 }, { op: 'relu' }, { op: 'linear', name: 'fc2', in: 16, out: 4 }],
+} as const satisfies ManifestInput;
+
+/**
+ * 64 members of 784-512-512-10: 171 MB of float32 weights. A pass reads every
+ * weight whatever its batch, as a memory-bound GPU pass does, so that one
+ * pass for many requests costs little more than a pass for one.
+ */
+const wideManifest = {
+  name: 'wide-mlp',
+  members: 64,
+  input: { shape: [784] },
+  layers: [
+    { op: 'linear', name: 'fc1', in: 784, out: 512 },
+    { op: 'relu' },
+    { op: 'linear', name: 'fc2', in: 512, out: 512 },
+    { op: 'relu' },
+    { op: 'linear', name: 'fc3', in: 512, out: 10 },
+  ],
 } as const satisfies ManifestInput;
 
 export const scenarios: readonly Scenario[] = [
@@ -42,6 +62,8 @@ export const scenarios: readonly Scenario[] = [
     rows: 1,
     encoding: 'json',
     concurrency: 64,
+    // The scenario the queue and the API bound: the one where more API processes can tell.
+    apiCounts: [1, 3],
   },
   {
     name: 'seed-b1',
@@ -50,6 +72,7 @@ export const scenarios: readonly Scenario[] = [
     rows: 1,
     encoding: 'json',
     concurrency: 64,
+    apiCounts: [1],
   },
   {
     name: 'seed-b64',
@@ -58,6 +81,16 @@ export const scenarios: readonly Scenario[] = [
     rows: 64,
     encoding: 'safetensors',
     concurrency: 16,
+    apiCounts: [1],
+  },
+  {
+    name: 'wide-b1',
+    description: 'a 64-member MLP 784-512-512-10 (171 MB of weights), one sample per request: bound by reading the weights',
+    manifest: wideManifest,
+    rows: 1,
+    encoding: 'json',
+    concurrency: 64,
+    apiCounts: [1],
   },
 ];
 
@@ -71,18 +104,18 @@ export function scenarioInputShape(scenario: Scenario): number[] {
   return [scenario.rows, ...scenario.manifest.input.shape];
 }
 
-/** One prediction request of the scenario, against the API at `apiUrl`. */
-export function scenarioRequest(scenario: Scenario, apiUrl: string): RequestSpec {
+/** One prediction request of the scenario, sent to the API processes at `apiUrls` in turn. */
+export function scenarioRequest(scenario: Scenario, apiUrls: readonly string[]): RequestSpec {
   const input = randomInput(scenarioInputShape(scenario), 1);
-  const url = `${apiUrl}/v1/ensembles/${scenario.manifest.name}/predictions`;
+  const urls = apiUrls.map((apiUrl) => `${apiUrl}/v1/ensembles/${scenario.manifest.name}/predictions`);
   const prefer = { prefer: 'wait=30' };
   if (scenario.encoding === 'json') {
     const body = JSON.stringify({ input: { shape: input.shape, data: Array.from(input.data) }, combine: 'mean-softmax' });
-    return { url, headers: { ...prefer, 'content-type': 'application/json' }, body: Buffer.from(body).toString('base64') };
+    return { urls, headers: { ...prefer, 'content-type': 'application/json' }, body: Buffer.from(body).toString('base64') };
   }
   const body = writeSafetensors([float32Tensor('input', input.shape, input.data)]);
   return {
-    url: `${url}?combine=mean-softmax`,
+    urls: urls.map((url) => `${url}?combine=mean-softmax`),
     headers: { ...prefer, 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
     body: Buffer.from(body).toString('base64'),
   };

@@ -18,9 +18,15 @@ export async function runSoak(
 ): Promise<SoakReport> {
   const tiny = scenarios.find((s) => s.name === 'tiny');
   if (!tiny) throw new Error('the soak runs the tiny scenario');
-  const system = await SystemUnderTest.start({ redisUrl: context.redisUrl, redisPrefix: context.prefix, workers: 1, workerEnv: {} });
+  const system = await SystemUnderTest.start({
+    redisUrl: context.redisUrl,
+    redisPrefix: context.prefix,
+    apis: 1,
+    workers: 1,
+    workerEnv: {},
+  });
   try {
-    const spec = scenarioRequest(tiny, system.apiUrl);
+    const spec = scenarioRequest(tiny, system.apiUrls);
     const samples: SoakReport['samples'][number][] = [];
     let done = 0;
     // Short closed-loop phases until `jobs` have completed; a sample after each tenth.

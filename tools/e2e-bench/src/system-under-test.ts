@@ -1,8 +1,8 @@
 /**
- * The system as a deployment runs it: the API process and K worker
- * processes (the built `main.js` of each service) on one Redis, configured
- * through their environment, and what each process costs (CPU, peak RSS)
- * read from `/proc`.
+ * The system as a deployment runs it: K API processes (each on its own
+ * port) and K worker processes (the built `main.js` of each service) on one
+ * Redis, configured through their environment, and what each process costs
+ * (CPU, peak RSS) read from `/proc`.
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { freePort, type ServiceProcess, startServiceProcess, waitUntilReady } fr
 export interface SystemSettings {
   readonly redisUrl: string;
   readonly redisPrefix: string;
+  /** API processes, each on a port of its own. */
+  readonly apis: number;
   readonly workers: number;
   /** Environment for every worker (e.g. `BATCH_MAX_ROWS`, `ENSEMBLE_THREADS`). */
   readonly workerEnv: Record<string, string>;
@@ -55,24 +57,38 @@ function profileArgs(service: 'api' | 'worker'): string[] {
   return process.env.E2E_PROFILE === service ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'e2e-bench-profiles')}`] : [];
 }
 
+/** `count` ports nobody listens on, none twice (two calls of `freePort` may give the same one). */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 export class SystemUnderTest {
   private constructor(
-    readonly apiUrl: string,
-    readonly api: ServiceProcess,
+    /** One base URL per API process, in the order of `apis`. */
+    readonly apiUrls: readonly string[],
+    readonly apis: readonly ServiceProcess[],
     readonly workers: readonly ServiceProcess[],
   ) {}
 
-  /** Starts the API and the workers and waits until the API is ready and every worker has announced itself. */
+  /** Starts the API processes and the workers and waits until every API is ready and every worker has announced itself. */
   static async start(settings: SystemSettings): Promise<SystemUnderTest> {
-    const port = await freePort();
+    const ports = await distinctFreePorts(settings.apis);
     const shared = { REDIS_URL: settings.redisUrl, REDIS_PREFIX: settings.redisPrefix, LOG_LEVEL: 'warn' };
-    const api = startServiceProcess(serviceMain('@ensembles/api'), { ...shared, PORT: String(port) }, profileArgs('api'));
+    const apis = ports.map((port) =>
+      startServiceProcess(serviceMain('@ensembles/api'), { ...shared, PORT: String(port) }, profileArgs('api')),
+    );
     const workers = Array.from({ length: settings.workers }, () =>
       startServiceProcess(serviceMain('@ensembles/worker'), { ...shared, ...settings.workerEnv }, profileArgs('worker')),
     );
-    const system = new SystemUnderTest(`http://127.0.0.1:${port}`, api, workers);
+    const system = new SystemUnderTest(
+      ports.map((port) => `http://127.0.0.1:${port}`),
+      apis,
+      workers,
+    );
     try {
-      await waitUntilReady(`${system.apiUrl}/v2/health/ready`, api);
+      await Promise.all(apis.map((api, i) => waitUntilReady(`${system.apiUrls[i]}/v2/health/ready`, api)));
       await system.waitForWorkers();
     } catch (error) {
       await system.stop();
@@ -88,21 +104,21 @@ export class SystemUnderTest {
     for (;;) {
       const exited = this.workers.find((worker) => !worker.running);
       if (exited) throw new Error(`a worker exited at start:\n${exited.output()}`);
-      const { workers } = (await (await fetch(`${this.apiUrl}/v1/workers`)).json()) as { workers: Array<{ pid: number }> };
+      const { workers } = (await (await fetch(`${this.apiUrls[0]}/v1/workers`)).json()) as { workers: Array<{ pid: number }> };
       if (workers.filter((worker) => pids.has(worker.pid)).length === pids.size) return;
       if (Date.now() > deadline) throw new Error('the workers did not announce themselves within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
-  /** CPU and memory of the API and of each worker. */
-  cost(): { api: ProcessCost; workers: ProcessCost[] } {
-    return { api: processCost(this.api.pid), workers: this.workers.map((w) => processCost(w.pid)) };
+  /** CPU and memory of each API process and of each worker. */
+  cost(): { apis: ProcessCost[]; workers: ProcessCost[] } {
+    return { apis: this.apis.map((a) => processCost(a.pid)), workers: this.workers.map((w) => processCost(w.pid)) };
   }
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.api, ...this.workers].map(async (service) => {
+      [...this.apis, ...this.workers].map(async (service) => {
         const killer = setTimeout(() => void service.kill('SIGKILL'), 10_000);
         await service.kill('SIGTERM');
         clearTimeout(killer);

@@ -2,7 +2,8 @@
  * The engine interface: compile a stacked ensemble once, then run all N
  * members on a batch as many times as needed. Every engine returns member
  * outputs as `[N, B, ...out]` and never blocks the caller's event loop for
- * the duration of a forward pass.
+ * the duration of a forward pass, but for passes shorter than the hand-over
+ * to its thread would be (see `callerThreadMaxMs`).
  */
 import type { EnsembleArchitecture } from '../manifest/parse-manifest.js';
 import type { StackedEnsemble } from '../stacking/stacked-ensemble.js';
@@ -19,6 +20,9 @@ export type InputMode = (typeof inputModes)[number];
 export const strategies = ['vectorized', 'loop'] as const;
 export type Strategy = (typeof strategies)[number];
 
+/** The thread a pass ran on: the caller's own, or the engine's. */
+export type PassThread = 'caller' | 'engine';
+
 export interface RunOptions {
   readonly mode: InputMode;
   /** @defaultValue 'vectorized' */
@@ -33,6 +37,24 @@ export interface EngineOptions {
    * `tensorflow`, `wasm`, `cpu`). @defaultValue `auto`: the fastest one installed
    */
   readonly backend?: string;
+  /**
+   * The longest vectorized pass, in milliseconds, that runs on the caller's
+   * thread instead of the engine's: below this the hand-over to the engine's
+   * thread (a message each way and a thread waking up) costs more than the pass
+   * itself. The engine times both paths at the first passes of each input mode
+   * and batch size (to the next power of two) and keeps the caller's thread
+   * while its passes stay under the limit and beat the hand-over. 0: never the
+   * caller's thread. `Infinity`: always, untimed, for every ensemble within
+   * `callerThreadMaxBytes`. Engines without the choice (TensorFlow.js) ignore it.
+   * @defaultValue 0.3
+   */
+  readonly callerThreadMaxMs?: number;
+  /**
+   * The largest ensemble, in bytes of stacked float32 parameters, that gets a
+   * second session on the caller's thread (see `callerThreadMaxMs`).
+   * @defaultValue 8 MiB (8388608)
+   */
+  readonly callerThreadMaxBytes?: number;
 }
 
 export interface CompiledEnsemble {
@@ -42,11 +64,13 @@ export interface CompiledEnsemble {
   /** Where the engine departs from one vectorized pass (e.g. a layer it runs per member), for reports. */
   readonly notes: readonly string[];
   /**
-   * Milliseconds the most recent run spent computing on the engine's thread,
-   * without the hand-over between threads (for reports: the rest of a run's
+   * Milliseconds the most recent run spent computing, on whichever thread ran
+   * it, without the hand-over between threads (for reports: the rest of a run's
    * time is the price of keeping the caller's event loop free).
    */
   readonly lastComputeMs: number | undefined;
+  /** The thread the most recent run computed on (for reports and tests). */
+  readonly lastPassThread: PassThread | undefined;
   /** Member outputs `[N, B, ...out]` for a `[B, ...in]` (shared) or `[N, B, ...in]` (per-member) input. */
   run(input: Tensor, options: RunOptions): Promise<Tensor>;
   dispose(): Promise<void>;

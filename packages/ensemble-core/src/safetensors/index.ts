@@ -2,6 +2,7 @@
  * Reading and writing the safetensors format, and decoding float tensors.
  */
 
+export { swapToHostOrder } from './byte-order.js';
 export type { FloatDtype, SafetensorsDtype } from './dtypes.js';
 export { byteLengthOf, bytesPerElement, isFloatDtype, isSafetensorsDtype } from './dtypes.js';
 export type { ReadSafetensorsOptions, SafetensorsFile, SafetensorsTensor } from './read-safetensors.js';

@@ -109,7 +109,7 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
         const { input, ...options } = request.body;
         const binary = wantsBinary(request.headers.accept);
         const wait = preferredWait(request.headers.prefer, context.config.MAX_WAIT_SECONDS);
-        const view = await submitPrediction(
+        const { resultFile, ...view } = await submitPrediction(
           context,
           {
             tenant: request.tenant,
@@ -120,13 +120,10 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
             clientGone: wait > 0 ? clientGoneSignal(reply) : undefined,
           },
           wait,
-          binary ? 'none' : 'json',
+          binary ? 'file' : 'json',
         );
-        if (wait > 0 && view.status === 'completed' && binary) {
-          const bytes = await context.redis.getBuffer(context.keys.jobResult(view.id));
-          if (bytes) return reply.status(200).header('content-type', 'application/octet-stream').header('location', view.url).send(bytes);
-          view.error = 'the result has expired';
-        }
+        if (resultFile)
+          return reply.status(200).header('content-type', 'application/octet-stream').header('location', view.url).send(resultFile);
         if (wait > 0 && (view.status === 'completed' || view.status === 'failed')) return reply.status(200).send(view);
         return reply.status(202).header('location', view.url).send(view);
       },

@@ -16,17 +16,21 @@ import {
   writeStackedEnsemble,
 } from '@ensembles/core';
 import {
+  encodeInlineInput,
   PREDICTION_QUEUE,
   type PredictionJobData,
   predictionJobOptions,
   predictionJobResultSchema,
   type RedisKeys,
   redisKeys,
+  sharedSettings,
+  travelsInline,
 } from '@ensembles/jobs';
 import { type ServiceProcess, startServiceProcess } from '@ensembles/redis-testing';
 import { EnsembleRegistry } from '@ensembles/registry';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { z } from 'zod';
 
 export const workerMain = new URL('../../dist/main.js', import.meta.url).pathname;
 
@@ -51,6 +55,7 @@ export interface JobOutcome {
   readonly completedBy: string | undefined;
   readonly computedBy: string | undefined;
   readonly finishedOn: number | undefined;
+  /** Its result is there: inline in its return value, or stored under its key. */
   readonly hasResult: boolean;
 }
 
@@ -62,7 +67,11 @@ export interface PredictionLane {
   readonly version: string;
   /** Starts a worker process with the lane's settings and `env` on top. */
   startWorker(env?: Readonly<Record<string, string>>): ServiceProcess;
-  /** Submits `count` jobs of `rows` input rows; `input(i)` may replace the stored input bytes of job i. */
+  /**
+   * Submits `count` jobs of `rows` input rows as the API does (inputs inline
+   * up to the default `INLINE_TENSOR_BYTES`, else stored); `input(i)` may give
+   * job i stored input bytes of its own (a corrupt file, say).
+   */
   submit(count: number, options?: { rows?: number; attempts?: number; input?: (i: number) => Uint8Array | undefined }): Promise<string[]>;
   /** Waits until `ids` have all completed or failed; throws (with the counts) after `timeoutMs`. */
   waitForAll(ids: readonly string[], timeoutMs: number): Promise<void>;
@@ -103,24 +112,29 @@ export async function openPredictionLane(url: string, env: Readonly<Record<strin
     },
     async submit(count, { rows = 4, attempts = 3, input } = {}) {
       const ids = Array.from({ length: count }, () => randomUUID());
-      const data: PredictionJobData = {
+      const data = (inlineInput?: string): PredictionJobData => ({
         tenant: 'default',
         ensemble: laneManifest.name,
         version,
         options: { mode: 'shared', combine: 'mean', uncertainty: false },
         inputShape: [rows, 256],
+        ...(inlineInput === undefined ? {} : { inlineInput }),
         submittedAt: Date.now(),
-      };
+      });
+      // The limit the lane's workers (and an API beside them) run with.
+      const inlineLimit = z.object(sharedSettings).parse({ ...laneSettings, ...env }).INLINE_TENSOR_BYTES;
       const store = redis.multi();
-      for (const [i, id] of ids.entries()) {
+      const datas = ids.map((id, i) => {
         const tensor = randomInput([rows, 256], i);
-        const bytes = input?.(i) ?? writeSafetensors([float32Tensor('input', tensor.shape, tensor.data)]);
-        store.set(keys.jobInput(id), Buffer.from(bytes), 'EX', 3600);
-      }
+        const own = input?.(i);
+        if (!own && travelsInline(tensor.data.byteLength, inlineLimit)) return data(encodeInlineInput(tensor.data));
+        store.set(keys.jobInput(id), Buffer.from(own ?? writeSafetensors([float32Tensor('input', tensor.shape, tensor.data)])), 'EX', 3600);
+        return data();
+      });
       await store.exec();
       // As the API adds them: attempts, backoff, retention.
       const options = predictionJobOptions({ JOB_ATTEMPTS: attempts, RESULT_TTL_SECONDS: 3600, RESULT_KEEP_JOBS: 100_000 });
-      await queue.addBulk(ids.map((jobId) => ({ name: PREDICTION_QUEUE, data, opts: { ...options, jobId } })));
+      await queue.addBulk(ids.map((jobId, i) => ({ name: PREDICTION_QUEUE, data: datas[i], opts: { ...options, jobId } })));
       return ids;
     },
     async waitForAll(ids, timeoutMs) {
@@ -147,7 +161,7 @@ export async function openPredictionLane(url: string, env: Readonly<Record<strin
             completedBy: job?.processedBy,
             computedBy: result.success ? result.data.worker : undefined,
             finishedOn: job?.finishedOn,
-            hasResult: (await redis.exists(keys.jobResult(id))) === 1,
+            hasResult: result.data?.inlineResult !== undefined || (await redis.exists(keys.jobResult(id))) === 1,
           };
         }),
       );

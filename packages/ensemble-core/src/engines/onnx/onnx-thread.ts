@@ -34,6 +34,11 @@ export class OnnxThread {
     await this.thread.request({ type: 'release', session });
   }
 
+  /** Sessions created on the thread and not released (for leak checks). */
+  async liveSessions(): Promise<number> {
+    return (await this.thread.request({ type: 'sessions' })).sessions as number;
+  }
+
   terminate(): Promise<void> {
     return this.thread.terminate();
   }

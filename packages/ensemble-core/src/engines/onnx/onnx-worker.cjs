@@ -6,6 +6,7 @@
  *   { id, type: 'run', session, feeds: { name: { dims, data } } } → { id, ok, outputs: { name: { dims, data } }, runMs }
  *     (runMs: the time in session.run alone, without the messages)
  *   { id, type: 'release', session } → { id, ok }
+ *   { id, type: 'sessions' } → { id, ok, sessions } (sessions created and not released, for leak checks)
  */
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.onnxruntimePath);
@@ -46,6 +47,8 @@ async function handle(message) {
       await session?.release();
       return {};
     }
+    case 'sessions':
+      return { sessions: sessions.size };
     default:
       throw new Error(`unknown message type ${message.type}`);
   }

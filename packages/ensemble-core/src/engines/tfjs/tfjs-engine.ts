@@ -8,7 +8,7 @@ import { EngineError } from '../../errors/ensemble-error.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkInput } from '../check-input.js';
-import type { CompiledEnsemble, EngineOptions, EnsembleEngine, RunOptions } from '../engine.js';
+import type { CompiledEnsemble, EngineOptions, EnsembleEngine, PassThread, RunOptions } from '../engine.js';
 import { compactView, EngineThread } from '../engine-thread.js';
 import { isTfjsBackend, type TfjsBackend, tfjsBackends } from './tfjs-backends.js';
 
@@ -64,6 +64,7 @@ class TfjsCompiledEnsemble implements CompiledEnsemble {
   readonly notes: string[] = [];
   private disposed = false;
   lastComputeMs: number | undefined;
+  lastPassThread: PassThread | undefined;
 
   constructor(
     private readonly thread: EngineThread,
@@ -86,6 +87,7 @@ class TfjsCompiledEnsemble implements CompiledEnsemble {
     });
     for (const note of reply.notes as string[]) if (!this.notes.includes(note)) this.notes.push(note);
     this.lastComputeMs = reply.computeMs as number;
+    this.lastPassThread = 'engine';
     return { shape: [this.architecture.manifest.members, batch, ...this.architecture.outputShape], data: reply.data as Float32Array };
   }
 

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { markdownTable, reportOutput, targets } from './report.js';
+import { report } from './testing/report-fixture.js';
+
+describe('the report', () => {
+  it('holds each figure to its target', () => {
+    const lines = targets(report);
+    expect(lines).toContain(
+      'tiny: 700 jobs/s through the API (batching on, 1 worker, 3 APIs) = 70% of BullMQ alone (1000); target >= 40%: met',
+    );
+    expect(lines.find((line) => line.startsWith('seed-b1, 1 worker'))).toMatch(
+      /= 6\.0x \(target >= 5x: met\); p99 at 50% load 30 ms \(target < 50 ms: met\)/,
+    );
+    expect(lines).toContain(
+      'tiny: 3 APIs 700 (batching on, 1 worker, 3 APIs) vs 1 API 500 jobs/s (batching on, 1 worker) = 1.40x; API CPU ms per job 3.75 vs 1.25',
+    );
+    expect(lines.find((line) => line.startsWith('wide-b1, 1 worker'))).toBe(
+      'wide-b1, 1 worker: micro-batching on 400 (2.0 jobs per pass) vs off 50.0 jobs/s = 8.0x',
+    );
+  });
+
+  it('has one table row per scenario and configuration, with the API processes and their summed CPU per job in columns of their own', () => {
+    const lines = markdownTable(report).split('\n');
+    const header = (lines[0] ?? '').split('|').map((cell) => cell.trim());
+    const apis = header.indexOf('APIs');
+    const cpu = header.indexOf('CPU ms per job: workers / APIs / Redis / load');
+    expect(apis).toBeGreaterThan(0);
+    expect(cpu).toBeGreaterThan(0);
+    const tiny = lines.filter((line) => line.startsWith('| tiny')).map((line) => line.split('|').map((cell) => cell.trim()));
+    expect(tiny.map((cells) => cells[apis])).toEqual(['1', '3']);
+    expect(tiny.map((cells) => cells[cpu])).toEqual(['1.00 / 1.25 / 0.50 / 0.20', '1.00 / 3.75 / 0.50 / 0.20']);
+    expect(lines.filter((line) => line.startsWith('| seed-b1'))).toHaveLength(2);
+    expect(lines.filter((line) => line.startsWith('| wide-b1'))).toHaveLength(2);
+  });
+
+  it('--json: stdout is the JSON document alone, every variant with its API processes', () => {
+    const output = reportOutput(report, { json: true, chart: 'chart.svg' });
+    const parsed = JSON.parse(output);
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(Object.keys(parsed)).toEqual(['date', 'cpu', 'cores', 'phaseMs', 'workerConcurrency', 'bullmq', 'engine', 'variants']);
+    for (const v of parsed.variants) {
+      expect(v).toMatchObject({
+        scenario: expect.any(String),
+        batching: expect.any(Boolean),
+        workers: expect.any(Number),
+        apis: expect.any(Number),
+        saturation: { throughput: expect.any(Number) },
+        cpuMsPerJob: { workers: expect.any(Number), api: expect.any(Number), redis: expect.any(Number) },
+      });
+      expect(v.loads.map((l: { fraction: number }) => l.fraction)).toEqual([0.25, 0.5, 0.75]);
+    }
+    expect(parsed.variants.filter((v: { scenario: string }) => v.scenario === 'tiny').map((v: { apis: number }) => v.apis)).toEqual([1, 3]);
+    expect(parsed.engine['wide-b1']).toMatchObject({ rows: 1, throughput: 60 });
+    expect(output).not.toContain('chart');
+  });
+
+  it('without --json: the table, the targets and where the chart went', () => {
+    const output = reportOutput(report, { json: false, chart: 'chart.svg' });
+    expect(output).toContain(markdownTable(report));
+    expect(output).toContain('Targets:\n- tiny: 700 jobs/s');
+    expect(output).toContain('worker concurrency 16');
+    expect(output.trimEnd().endsWith('chart: chart.svg')).toBe(true);
+    expect(() => JSON.parse(output)).toThrow();
+  });
+});
