@@ -124,7 +124,8 @@ describe.each([
 
 describe('client connections killed under load', () => {
   it('loses no job and leaves none active', async () => {
-    stack = await startServiceStack({ env: workerSettings });
+    // Every accepted job is looked up at the end: keep them all (by default only the newest 10,000 are kept).
+    stack = await startServiceStack({ env: { ...workerSettings, RESULT_KEEP_JOBS: '1000000' } });
     const admin = new Redis(stack.redis.url);
     const load = loadOf(stack, 4);
     let killed = 0;
