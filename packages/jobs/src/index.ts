@@ -3,7 +3,15 @@
  * place so that they cannot drift.
  */
 
-export { type CompletionNotice, type CompletionStatus, encodeCompletionNotice, parseCompletionNotice } from './completion-notice.js';
+export {
+  type CompletedJob,
+  type CompletionNotice,
+  type CompletionStatus,
+  completedJobSchema,
+  encodeCompletionNotice,
+  NOTICE_MAX_CHARS,
+  parseCompletionNotice,
+} from './completion-notice.js';
 export {
   decodeInlineInput,
   decodeInlineResult,

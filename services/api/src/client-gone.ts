@@ -6,12 +6,15 @@
  */
 import type { FastifyReply } from 'fastify';
 
+/** The reason a signal aborts with: a plain value, since `abort()` without one builds a DOMException (and its stack) per request. */
+const CLIENT_GONE = Object.freeze({ reason: 'the client has gone away' });
+
 export function clientGoneSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   // The client may have gone while the request was still being read or checked: its close has been and gone.
-  if (clientHasGone(reply)) controller.abort();
+  if (clientHasGone(reply)) controller.abort(CLIENT_GONE);
   // After a normal answer the response closes too; by then nothing waits on the signal.
-  else reply.raw.once('close', () => controller.abort());
+  else reply.raw.once('close', () => controller.abort(CLIENT_GONE));
   return controller.signal;
 }
 

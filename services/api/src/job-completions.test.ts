@@ -1,3 +1,4 @@
+import { encodeCompletionNotice } from '@ensembles/jobs';
 import { describe, expect, it } from 'vitest';
 import { JobCompletions } from './job-completions.js';
 
@@ -27,6 +28,24 @@ describe('JobCompletions', () => {
     waits.noticed('f:b');
     expect(await b.finished).toBe(true);
     expect(waits.size).toBe(0);
+    waits.close();
+  });
+
+  it('hands over the completed job a notice carries, and nothing once a wait has ended', async () => {
+    const { completions: waits } = completions();
+    const wait = waits.wait('a', 5000);
+    const job = {
+      id: 'a',
+      timestamp: 1,
+      processedOn: 2,
+      finishedOn: 3,
+      returnvalue: { version: 'f'.repeat(64), tensors: {}, computeMs: 1, batchJobs: 1, batchRows: 1, worker: 'w', completedAt: 3 },
+    };
+    waits.noticed(encodeCompletionNotice({ id: 'a', status: 'completed', job }));
+    expect(await wait.finished).toBe(true);
+    expect(wait.job).toEqual(job);
+    wait.cancel();
+    expect(wait.job).toEqual(job);
     waits.close();
   });
 

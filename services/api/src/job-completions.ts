@@ -9,15 +9,19 @@
  * waited job's state is read when the channel has reconnected. A wait is set
  * up before its job is added, so a job that finishes at once is not missed.
  */
-import { parseCompletionNotice } from '@ensembles/jobs';
+import { type CompletedJob, parseCompletionNotice } from '@ensembles/jobs';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 export interface JobWait {
   /** True once the job has completed or failed; false when the time ran out or the wait was cancelled. */
   readonly finished: Promise<boolean>;
+  /** The completed job, when its notice carried it (then it need not be read again). */
+  readonly job: CompletedJob | undefined;
   cancel(): void;
 }
+
+type Settle = (finished: boolean, job?: CompletedJob) => void;
 
 /** Which of `ids` have finished (completed, or failed for good). */
 export type FinishedJobs = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
@@ -30,7 +34,7 @@ export interface JobCompletionsOptions {
 interface Waiting {
   /** When the first of these waits began. */
   readonly since: number;
-  readonly settles: Set<(finished: boolean) => void>;
+  readonly settles: Set<Settle>;
 }
 
 export class JobCompletions {
@@ -48,11 +52,16 @@ export class JobCompletions {
 
   /** Waits up to `ms` for job `id` to finish, or until `signal` aborts (the client went away). */
   wait(id: string, ms: number, signal?: AbortSignal): JobWait {
-    let settle: (finished: boolean) => void = () => undefined;
+    let settle: Settle = () => undefined;
+    let job: CompletedJob | undefined;
+    let settled = false;
     const abandon = () => settle(false);
     const finished = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => settle(false), ms);
-      settle = (done) => {
+      settle = (done, noticed) => {
+        if (settled) return;
+        settled = true;
+        job = noticed;
         clearTimeout(timer);
         signal?.removeEventListener('abort', abandon);
         const waiting = this.waiting.get(id);
@@ -66,13 +75,19 @@ export class JobCompletions {
     this.waiting.set(id, waiting);
     if (signal?.aborted) settle(false);
     else signal?.addEventListener('abort', abandon, { once: true });
-    return { finished, cancel: () => settle(false) };
+    return {
+      finished,
+      get job() {
+        return job;
+      },
+      cancel: () => settle(false),
+    };
   }
 
   /** A message on this process' channel: finishes the waits for the job it names. */
   noticed(message: string): void {
     const notice = parseCompletionNotice(message);
-    if (notice) this.settle(notice.id);
+    if (notice) this.settle(notice.id, notice.job);
   }
 
   /**
@@ -104,8 +119,8 @@ export class JobCompletions {
   }
 
   /** Finishes every wait for job `id`. */
-  private settle(id: string): void {
-    for (const settle of [...(this.waiting.get(id)?.settles ?? [])]) settle(true);
+  private settle(id: string, job?: CompletedJob): void {
+    for (const settle of [...(this.waiting.get(id)?.settles ?? [])]) settle(true, job);
   }
 }
 

@@ -4,7 +4,13 @@
  * travelled inline, else read back from Redis).
  */
 import { readPredictionResult } from '@ensembles/core';
-import { decodeInlineResult, type PredictionJobData, type PredictionJobResult, predictionJobResultSchema } from '@ensembles/jobs';
+import {
+  type CompletedJob,
+  decodeInlineResult,
+  type PredictionJobData,
+  type PredictionJobResult,
+  predictionJobResultSchema,
+} from '@ensembles/jobs';
 import { Job } from 'bullmq';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
@@ -45,6 +51,8 @@ export type JobViewWithFile = JobView & { resultFile?: Buffer };
 export interface JobViewOptions {
   /** The job is known to have finished (its wait said so): read it again for its outcome at once. */
   readonly finished?: boolean;
+  /** The completed job as its notice carried it: nothing to read. */
+  readonly noticed?: CompletedJob | undefined;
   readonly result?: ResultForm;
 }
 
@@ -61,9 +69,11 @@ export async function jobView(
 ): Promise<JobViewWithFile> {
   const id = fetched.id as string;
   const form = options.result ?? 'json';
-  // Known to have finished: the job is read again at once, and says how it
-  // finished. Otherwise the state is read first; if the job finished in
-  // between, it is read again for its outcome.
+  // Its notice carried it: the view is made of that. Known to have finished:
+  // the job is read again at once, and says how it finished. Otherwise the
+  // state is read first; if the job finished in between, it is read again
+  // for its outcome.
+  if (options.noticed?.id === id) return describeJob(context, { ...options.noticed, data: fetched.data }, 'completed', form);
   if (options.finished) {
     const refetched = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
     if (refetched?.finishedOn) return describeJob(context, refetched, refetched.returnvalue ? 'completed' : 'failed', form);
@@ -80,12 +90,13 @@ async function resultFile(context: AppContext, id: string, summary: PredictionJo
   return context.redis.getBuffer(context.keys.jobResult(id));
 }
 
-async function describeJob(
-  context: AppContext,
-  job: Job<PredictionJobData>,
-  status: JobView['status'],
-  form: ResultForm,
-): Promise<JobViewWithFile> {
+/** What a view is made of: a job as BullMQ reads it, or a completed one as its notice carried it. */
+type ShownJob = Pick<Job<PredictionJobData>, 'data' | 'timestamp' | 'processedOn' | 'returnvalue'> & {
+  readonly id?: string | undefined;
+  readonly failedReason?: string | undefined;
+};
+
+async function describeJob(context: AppContext, job: ShownJob, status: JobView['status'], form: ResultForm): Promise<JobViewWithFile> {
   const id = job.id as string;
   const view: JobViewWithFile = {
     id,

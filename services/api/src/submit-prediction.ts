@@ -99,7 +99,7 @@ export async function submitPrediction(
   }
   context.waitingJobs.added();
   if (!wait) return queuedView(job);
-  return jobView(context, job, { finished: await wait.finished, result });
+  return jobView(context, job, { finished: await wait.finished, noticed: wait.job, result });
 }
 
 /** The view of an existing job after waiting up to `seconds` for it to finish (0: at once). */
@@ -118,5 +118,5 @@ async function awaitJob(
     wait.cancel();
     return jobView(context, job, { finished: true, result });
   }
-  return jobView(context, job, { finished: await wait.finished, result });
+  return jobView(context, job, { finished: await wait.finished, noticed: wait.job, result });
 }

@@ -6,7 +6,7 @@
  * A notice that is lost (Redis away for a moment) only delays an answer:
  * the API reads the state of jobs it has waited on for a while.
  */
-import { type CompletionStatus, encodeCompletionNotice, type RedisKeys } from '@ensembles/jobs';
+import { type CompletionNotice, encodeCompletionNotice, type PredictionJobResult, type RedisKeys } from '@ensembles/jobs';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -18,11 +18,26 @@ export class CompletionNotifier {
     private readonly keys: RedisKeys,
   ) {}
 
-  /** Notifies the job's API process, if it named one, that the job `status` (completed, or failed for good). */
-  notify(job: Job, status: CompletionStatus): void {
+  /** Notifies the job's API process, if it named one, that the job completed with `result` (small ones travel in the notice). */
+  completed(job: Job, result: PredictionJobResult): void {
+    const { id, timestamp, processedOn, finishedOn } = job;
+    const carried = id !== undefined && processedOn !== undefined && finishedOn !== undefined;
+    this.notify(job, {
+      id: id ?? '',
+      status: 'completed',
+      ...(carried ? { job: { id, timestamp, processedOn, finishedOn, returnvalue: result } } : {}),
+    });
+  }
+
+  /** Notifies the job's API process, if it named one, that the job failed for good. */
+  failed(job: Job): void {
+    this.notify(job, { id: job.id ?? '', status: 'failed' });
+  }
+
+  private notify(job: Job, notice: CompletionNotice): void {
     const replyTo = (job.data as { replyTo?: unknown } | undefined)?.replyTo;
     if (typeof replyTo !== 'string' || job.id === undefined) return;
-    this.pending.push([this.keys.notifications(replyTo), encodeCompletionNotice({ id: job.id, status })]);
+    this.pending.push([this.keys.notifications(replyTo), encodeCompletionNotice(notice)]);
     if (this.pending.length === 1) setImmediate(() => this.flush());
   }
 

@@ -87,14 +87,14 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   const notifier = new CompletionNotifier(redis, keys);
   worker.on('completed', (job, result: PredictionJobResult) => {
     metrics.completed(job.data as PredictionJobData, result);
-    notifier.notify(job, 'completed');
+    notifier.completed(job, result);
     dropStoredInput(redis, keys, job, result);
   });
   worker.on('failed', (job) => {
     // A failure that will be retried is not the end of the job.
     if (!job?.finishedOn) return;
     metrics.failed(job.data as PredictionJobData | undefined);
-    notifier.notify(job, 'failed');
+    notifier.failed(job);
   });
   const metricsServer = config.METRICS_PORT > 0 ? metrics.serve(config.METRICS_PORT, config.METRICS_HOST) : undefined;
   metricsServer?.catch((error: Error) =>
