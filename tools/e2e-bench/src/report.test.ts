@@ -12,6 +12,18 @@ describe('the report', () => {
     );
     expect(lines.find((line) => line.startsWith('seed-b1, 1 worker'))).toMatch(/= 6\.0x$/);
     expect(lines.find((line) => line.startsWith('tiny: 3 APIs'))).toMatch(/ = 3\.00x; target <= 1\.25x: NOT met$/);
+    // Where both ran the common rate, the verdict is on what an API process costs per job at the same load.
+    const atCommonRate = {
+      ...report,
+      variants: report.variants.map((v) =>
+        v.scenario === 'tiny'
+          ? { ...v, commonRate: { ...v.saturation, rate: 600, cpuMsPerJob: { workers: 0.3, api: v.apis === 1 ? 0.4 : 0.48 } } }
+          : v,
+      ),
+    };
+    expect(targets(atCommonRate).find((line) => line.startsWith('tiny: 3 APIs'))).toMatch(
+      /over the whole run 3\.75 vs 1\.25 = 3\.00x; at the same 600 requests\/s, 0\.48 vs 0\.40 = 1\.20x; target <= 1\.25x: met$/,
+    );
     expect(lines.find((line) => line.startsWith('wide-b1, 1 worker'))).toBe(
       'wide-b1, 1 worker: micro-batching on 400 (2.0 jobs per pass) vs off 50.0 jobs/s = 8.0x; target >= 5x: met',
     );

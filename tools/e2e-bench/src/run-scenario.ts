@@ -29,6 +29,8 @@ export interface VariantResult extends Variant {
   readonly saturation: PhaseResult;
   /** Open-loop runs at fractions of the saturation throughput. */
   readonly loads: ReadonlyArray<PhaseResult & { readonly fraction: number }>;
+  /** The open-loop run at the scenario's `commonRate`, with what the workers and the API processes cost per job in it. */
+  readonly commonRate?: PhaseResult & { readonly rate: number; readonly cpuMsPerJob: { readonly workers: number; readonly api: number } };
   /** CPU cores the workers (together) and the API processes (together) used over the measured phases. */
   readonly workerCores: number;
   readonly apiCores: number;
@@ -101,6 +103,7 @@ export async function runVariant(
     const seconds = (performance.now() - startedAt) / 1000;
     const jobs = saturation.ok + loads.reduce((total, load) => total + load.ok, 0);
     const after = system.cost();
+    const commonRate = scenario.commonRate === undefined ? undefined : await runCommonRate(system, spec, scenario.commonRate, context);
     const [redisAfter, loadAfter, callsAfter] = [
       await redisCpuSeconds(context.redis),
       processCost(context.load.pid),
@@ -114,6 +117,7 @@ export async function runVariant(
       threadsPerWorker,
       saturation,
       loads,
+      ...(commonRate ? { commonRate } : {}),
       workerCores: (sumCpu(after.workers) - sumCpu(before.workers)) / seconds,
       apiCores: (sumCpu(after.apis) - sumCpu(before.apis)) / seconds,
       redisCores: (redisAfter - redisBefore) / seconds,
@@ -133,4 +137,18 @@ export async function runVariant(
   } finally {
     await system.stop();
   }
+}
+
+/** An open loop at `rate`, and the CPU the workers and the API processes spent per job in it. */
+async function runCommonRate(
+  system: SystemUnderTest,
+  spec: ReturnType<typeof scenarioRequest>,
+  rate: number,
+  context: { load: LoadClient; phaseMs: number },
+): Promise<NonNullable<VariantResult['commonRate']>> {
+  const before = system.cost();
+  const phase = await context.load.run(spec, { kind: 'open', rate, durationMs: context.phaseMs });
+  const after = system.cost();
+  const perJob = (kind: 'workers' | 'apis') => ((sumCpu(after[kind]) - sumCpu(before[kind])) * 1000) / Math.max(1, phase.ok);
+  return { ...phase, rate, cpuMsPerJob: { workers: perJob('workers'), api: perJob('apis') } };
 }

@@ -25,6 +25,12 @@ export interface Scenario {
   readonly encoding: 'json' | 'safetensors';
   /** Requests in flight while finding the most it sustains. */
   readonly concurrency: number;
+  /**
+   * Requests per second offered to every configuration alike (an open loop
+   * after the others), so that configurations compare at the same load: what
+   * an API process costs per job, with 1 or K of them. Absent: none.
+   */
+  readonly commonRate?: number;
   /** API processes in the default run, one configuration each (`--apis` sets them for every scenario). */
   readonly apiCounts: readonly number[];
 }
@@ -62,6 +68,7 @@ export const scenarios: readonly Scenario[] = [
     rows: 1,
     encoding: 'json',
     concurrency: 64,
+    commonRate: 600,
     // The scenario the queue and the API bound: the one where more API processes can tell.
     apiCounts: [1, 3],
   },
