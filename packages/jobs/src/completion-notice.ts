@@ -40,7 +40,8 @@ export const NOTICE_MAX_CHARS = 16 << 10;
 
 /** `c:{id}`, `f:{id}`, or `j:{json}` (a completed job with its outcome). */
 export function encodeCompletionNotice(notice: CompletionNotice): string {
-  if (notice.job) {
+  // A result inline in the job that is over the limit alone is not worth writing out first.
+  if (notice.job && (notice.job.returnvalue.inlineResult?.length ?? 0) <= NOTICE_MAX_CHARS) {
     const json = JSON.stringify(notice.job);
     if (json.length <= NOTICE_MAX_CHARS) return `j:${json}`;
   }

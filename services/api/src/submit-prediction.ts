@@ -27,6 +27,8 @@ export interface PredictionRequest {
   /** `name` or `name@version`. */
   readonly ensemble: string;
   readonly input: Tensor;
+  /** The input as a safetensors file holding it alone, when the request came as one: stored as it is when large. */
+  readonly inputFile?: Buffer | undefined;
   readonly options: PredictionOptions;
   readonly idempotencyKey?: string | undefined;
   /** Aborts when the client has gone away: a wait for the job ends then (the job stays queued). */
@@ -73,7 +75,7 @@ export async function submitPrediction(
     // Small inputs travel inside the job; larger ones wait beside it, as binary.
     const inline = travelsInline(input.data.byteLength, config.INLINE_TENSOR_BYTES);
     if (!inline) {
-      const bytes = writeSafetensors([float32Tensor('input', input.shape, input.data)]);
+      const bytes = request.inputFile ?? writeSafetensors([float32Tensor('input', input.shape, input.data)]);
       // A view of the bytes, not a copy.
       await redis.set(keys.jobInput(id), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttl);
     }

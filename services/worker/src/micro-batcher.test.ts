@@ -29,11 +29,14 @@ function expectClose(actual: Float32Array, expected: Float32Array): void {
   for (let i = 0; i < actual.length; i++) expect(Math.abs((actual[i] as number) - (expected[i] as number))).toBeLessThan(1e-5);
 }
 
+const copy = (input: Tensor): Tensor => ({ shape: input.shape, data: input.data.slice() });
+
 describe('MicroBatcher', () => {
   it('merges requests that arrive while a pass runs, and gives each its own rows back', async () => {
     const batcher = new MicroBatcher();
     const inputs = [1, 2, 3, 4, 5].map((b, i) => randomInput([b, 4], i));
-    const outputs = await Promise.all(inputs.map((input) => batcher.run('v1', compiled, 'shared', input)));
+    // The batcher takes its inputs over (their buffers may move to the engine's thread): it gets copies.
+    const outputs = await Promise.all(inputs.map((input) => batcher.run('v1', compiled, 'shared', copy(input))));
     // the first request finds the lane idle and runs alone; the rest share the next pass
     expect(outputs.map((o) => o.batchJobs)).toEqual([1, 4, 4, 4, 4]);
     expect(outputs[1]?.batchRows).toBe(2 + 3 + 4 + 5);
@@ -47,7 +50,7 @@ describe('MicroBatcher', () => {
   it('splits per-member inputs on their batch axis (axis 1)', async () => {
     const batcher = new MicroBatcher();
     const inputs = [2, 1, 3].map((b, i) => randomInput([3, b, 4], 10 + i));
-    const outputs = await Promise.all(inputs.map((input) => batcher.run('v1', compiled, 'per-member', input)));
+    const outputs = await Promise.all(inputs.map((input) => batcher.run('v1', compiled, 'per-member', copy(input))));
     for (const [i, output] of outputs.entries()) {
       const alone = await compiled.run(inputs[i] as Tensor, { mode: 'per-member' });
       expect(output.members.shape).toEqual(alone.shape);

@@ -55,7 +55,8 @@ export class MicroBatcher {
   /**
    * Runs `input` through `compiled`, in a pass shared with other requests for
    * the same `key` (an ensemble version) and mode. The input is checked first,
-   * so a bad request fails alone and never joins a batch.
+   * so a bad request fails alone and never joins a batch. The batcher takes
+   * the input over: its buffer may move to the engine's thread, emptying it.
    */
   async run(key: string, compiled: CompiledEnsemble, mode: InputMode, input: Tensor): Promise<BatchedOutput> {
     // Synchronous up to the queueing, so that arrival order is batch order.
@@ -106,7 +107,9 @@ export class MicroBatcher {
         batch.map((p) => p.input),
         mode,
       );
-      const members = await this.watched(compiled.run(input, { mode }), batch.length, rows);
+      // The pass may take the input's buffer (no copy to the engine's thread): nothing reads it afterwards, and a
+      // failing batch of several is run again from each request's own input, which merging copied.
+      const members = await this.watched(compiled.run(input, { mode, consumeInput: true }), batch.length, rows);
       const computeMs = compiled.lastComputeMs ?? 0;
       const parts = splitBatch(
         members,

@@ -27,6 +27,12 @@ export interface RunOptions {
   readonly mode: InputMode;
   /** @defaultValue 'vectorized' */
   readonly strategy?: Strategy;
+  /**
+   * The caller no longer needs the input's values: an engine that hands the
+   * input to a thread of its own may move its buffer there instead of copying
+   * it (the caller's array is then emptied). @defaultValue false
+   */
+  readonly consumeInput?: boolean;
 }
 
 export interface EngineOptions {

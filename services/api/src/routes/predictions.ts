@@ -42,11 +42,12 @@ function preferredWait(header: string | undefined, max: number): number {
  * `input`) with the options as query parameters becomes the same request as
  * the JSON form, validated by the same schema.
  */
-function parseSafetensorsBody(body: Buffer, query: Record<string, unknown>): { options: unknown; input: Tensor } {
+function parseSafetensorsBody(body: Buffer, query: Record<string, unknown>): { options: unknown; input: Tensor; inputFile?: Buffer } {
   for (const [name, value] of Object.entries(query)) {
     if (typeof value !== 'string') throw new HttpError(400, 'REQUEST_INVALID', `query parameter ${name} is given more than once`);
   }
-  const tensor = readSafetensors(body, { source: 'the request body' }).tensors.get('input');
+  const file = readSafetensors(body, { source: 'the request body' });
+  const tensor = file.tensors.get('input');
   if (!tensor) throw new HttpError(400, 'INPUT_INVALID', 'the safetensors body has no tensor named "input"');
   const text = (value: unknown) => value as string | undefined;
   const flag = (value: string | undefined) =>
@@ -62,6 +63,8 @@ function parseSafetensorsBody(body: Buffer, query: Record<string, unknown>): { o
     options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     // Checked with the options against the ensemble by `checkPrediction` (shape, finite values).
     input: { shape: [...tensor.shape], data: toFloat32(tensor) },
+    // A body holding just the float32 input is the file a worker reads: stored as it came, not written anew.
+    ...(file.tensors.size === 1 && tensor.dtype === 'F32' ? { inputFile: body } : {}),
   };
 }
 
@@ -70,7 +73,7 @@ function parseSafetensorsBody(body: Buffer, query: Record<string, unknown>): { o
  * one-value stand-in for the tensor, which the handler replaces with the
  * real one, so that a large input never becomes an array of numbers.
  */
-const binaryInputs = new WeakMap<object, Tensor>();
+const binaryInputs = new WeakMap<object, { input: Tensor; inputFile?: Buffer }>();
 const STAND_IN = { shape: [1], data: [0] };
 
 function wantsBinary(accept: string | undefined): boolean {
@@ -85,8 +88,8 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
       { parseAs: 'buffer', bodyLimit: context.config.MAX_BODY_BYTES },
       (request, body, done) => {
         try {
-          const { options, input } = parseSafetensorsBody(body as Buffer, request.query as Record<string, unknown>);
-          binaryInputs.set(request.raw, input);
+          const { options, ...binary } = parseSafetensorsBody(body as Buffer, request.query as Record<string, unknown>);
+          binaryInputs.set(request.raw, binary);
           done(null, { ...(options as object), input: STAND_IN });
         } catch (error) {
           done(error as Error, undefined);
@@ -114,7 +117,7 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
           {
             tenant: request.tenant,
             ensemble: request.params.name,
-            input: binaryInputs.get(request.raw) ?? tensorFromJson(input, 'input'),
+            ...(binaryInputs.get(request.raw) ?? { input: tensorFromJson(input, 'input') }),
             options,
             idempotencyKey: request.headers['idempotency-key'],
             clientGone: wait > 0 ? clientGoneSignal(reply) : undefined,

@@ -59,6 +59,23 @@ describe('OnnxEngine', () => {
     );
     expect(() => new OnnxEngine({ callerThreadMaxBytes: Number.NaN })).toThrow('callerThreadMaxBytes must be bytes >= 0, got NaN');
   });
+
+  it('moves a consumed input to its thread instead of copying it, with the same result, and leaves other inputs alone', async () => {
+    const engine = new OnnxEngine({ threads: 1, callerThreadMaxMs: 0 });
+    try {
+      const architecture = parseManifest(seedMlpManifest);
+      const compiled = await engine.compile(stackFloat32Members(architecture, randomMembers(architecture, 2)));
+      const kept = randomInput([3, 1, 28, 28], 4);
+      const consumed = { shape: kept.shape, data: kept.data.slice() };
+      const expected = await compiled.run(kept, { mode: 'shared' });
+      expect(kept.data.length).toBe(3 * 784);
+      const result = await compiled.run(consumed, { mode: 'shared', consumeInput: true });
+      expect(consumed.data.length).toBe(0);
+      expect(Array.from(result.data)).toEqual(Array.from(expected.data));
+    } finally {
+      await engine.dispose();
+    }
+  });
 });
 
 describe("OnnxEngine on the caller's thread", () => {

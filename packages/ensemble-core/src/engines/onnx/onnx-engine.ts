@@ -137,7 +137,8 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     const n = this.architecture.manifest.members;
     const outputShape = [n, batch, ...this.architecture.outputShape];
     if ((options.strategy ?? 'vectorized') === 'vectorized') {
-      return { shape: outputShape, data: await this.runVectorized({ dims: input.shape, data: input.data }, options.mode, batch) };
+      const feed = { dims: input.shape, data: input.data };
+      return { shape: outputShape, data: await this.runVectorized(feed, options.mode, batch, options.consumeInput ?? false) };
     }
     // One set of single-member sessions serves both modes: a member's own minibatch is its shared input.
     const sessions = await this.sessionsFor('loop:shared');
@@ -175,7 +176,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   }
 
   /** One vectorized pass, on the thread the policy picks; the time it is given excludes creating a session. */
-  private async runVectorized(feed: FeedTensor, mode: InputMode, batch: number): Promise<Float32Array> {
+  private async runVectorized(feed: FeedTensor, mode: InputMode, batch: number, consume: boolean): Promise<Float32Array> {
     const key = CallerThreadPolicy.key(mode, batch);
     const caller = this.policy?.choose(key) === 'caller' ? await this.callerSession(mode) : undefined;
     const engine = caller ? undefined : ((await this.sessionsFor(`vectorized:${mode}`))[0] as number);
@@ -183,7 +184,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     const started = performance.now();
     const { outputs, runMs } = caller
       ? await caller.timedRun({ [INPUT_NAME]: feed })
-      : await this.thread.timedRun(engine as number, { [INPUT_NAME]: feed });
+      : await this.thread.timedRun(engine as number, { [INPUT_NAME]: feed }, consume);
     const thread: PassThread = caller ? 'caller' : 'engine';
     this.policy?.record(key, thread, performance.now() - started, runMs);
     this.lastComputeMs = runMs;
