@@ -206,7 +206,7 @@ describe('combineMembers: errors', () => {
     expectCombineError(threeMembers, { mode: 'weighted', weights: [1, -1, 1] }, /non-negative.*weights\[1\] = -1/);
     expectCombineError(threeMembers, { mode: 'weighted', weights: [1, 1, Number.NaN] }, /finite.*weights\[2\] = NaN/);
     expectCombineError(threeMembers, { mode: 'weighted', weights: [Number.POSITIVE_INFINITY, 1, 1] }, /finite.*weights\[0\] = Infinity/);
-    expectCombineError(threeMembers, { mode: 'weighted', weights: [0, 0, 0] }, /must not all be zero/);
+    expectCombineError(threeMembers, { mode: 'weighted', weights: [0, 0, 0] }, /weights are all zero/);
   });
 
   it('refuses weights for any mode other than weighted', () => {

@@ -76,9 +76,7 @@ export function combineMembers(members: Tensor, options: CombineOptions): Combin
     throw new CombineError(`unknown combine mode '${String(mode)}' (expected one of ${combineModes.join(', ')})`);
   }
   const what = `${mode} combine`;
-  if (options.weights !== undefined && mode !== 'weighted') {
-    throw new CombineError(`weights are only used by the weighted combine, not by '${mode}'`);
-  }
+  checkCombineWeights(mode, options.weights, members.shape[0] ?? 0);
   switch (mode) {
     case 'none':
       memberLayout(members, what);
@@ -89,7 +87,7 @@ export function combineMembers(members: Tensor, options: CombineOptions): Combin
     }
     case 'weighted': {
       const { members: n } = memberLayout(members, what);
-      return { kind: 'values', tensor: weightedSum(members, normalizedWeights(options.weights, n), 1) };
+      return { kind: 'values', tensor: weightedSum(members, normalizedWeights(options.weights as readonly number[], n), 1) };
     }
     case 'mean-softmax':
       return { kind: 'probabilities', tensor: meanProbabilities(members, options.outputsAreProbabilities ?? false) };
@@ -98,25 +96,40 @@ export function combineMembers(members: Tensor, options: CombineOptions): Combin
   }
 }
 
-/** Checks member weights and scales them to sum 1. */
-function normalizedWeights(weights: readonly number[] | undefined, n: number): Float64Array {
-  if (weights === undefined) {
-    throw new CombineError(`weighted combine needs ${n} weights (one per member), got none`);
+/**
+ * The one check of combine weights, for a request before it is queued
+ * (`checkPrediction`) and for `combineMembers` itself: `weighted` needs one
+ * finite, non-negative weight per member, not all zero; no other mode takes
+ * weights.
+ *
+ * @throws CombineError naming the problem and the fix.
+ */
+export function checkCombineWeights(mode: CombineMode, weights: readonly number[] | undefined, members: number): void {
+  if (mode !== 'weighted') {
+    if (weights === undefined) return;
+    throw new CombineError(`weights are only used by the weighted combine, not by '${mode}'; drop them or use combine 'weighted'`);
   }
-  if (weights.length !== n) {
-    throw new CombineError(`weighted combine needs ${n} weights (one per member), got ${weights.length}`);
+  const count = weights?.length ?? 0;
+  if (weights === undefined || count !== members) {
+    throw new CombineError(
+      `weighted combine needs ${members} weights (one per member), got ${weights === undefined ? 'none' : count}; pass one weight per member`,
+    );
   }
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    const w = weights[i];
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-      throw new CombineError(`weighted combine weights must be finite and non-negative, got weights[${i}] = ${w}`);
+  let positive = false;
+  for (let i = 0; i < count; i++) {
+    const weight = weights[i];
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new CombineError(`weighted combine weights must be finite and non-negative, got weights[${i}] = ${weight}`);
     }
-    if (w > max) max = w;
+    if (weight > 0) positive = true;
   }
-  if (max === 0) {
-    throw new CombineError('weighted combine weights must not all be zero');
-  }
+  if (!positive) throw new CombineError('weighted combine weights are all zero; give at least one member a positive weight');
+}
+
+/** Scales checked member weights to sum 1. */
+function normalizedWeights(weights: readonly number[], n: number): Float64Array {
+  let max = 0;
+  for (let i = 0; i < n; i++) max = Math.max(max, weights[i] as number);
   // Scale by the largest weight first so that the sum cannot overflow.
   const normalized = new Float64Array(n);
   let sum = 0;

@@ -6,7 +6,7 @@
  * that passes cannot fail later for what it asked.
  */
 
-import { combineModes } from '../combine/combine-members.js';
+import { checkCombineWeights, combineModes } from '../combine/combine-members.js';
 import { checkInput } from '../engines/check-input.js';
 import { inputModes } from '../engines/engine.js';
 import { CombineError, InputError } from '../errors/ensemble-error.js';
@@ -52,10 +52,7 @@ function checkCombine(architecture: EnsembleArchitecture, options: PredictionReq
   if (!(combineModes as readonly string[]).includes(combine)) {
     throw new CombineError(`unknown combine mode '${String(combine)}'; use one of ${combineModes.join(', ')}`);
   }
-  if (combine === 'weighted') checkWeights(weights, architecture.manifest.members);
-  else if (weights !== undefined) {
-    throw new CombineError(`weights are only used by the weighted combine, not by '${combine}'; drop them or use combine 'weighted'`);
-  }
+  checkCombineWeights(combine, weights, architecture.manifest.members);
   // The class-wise combines and the uncertainty measures work on the last axis of each sample's output.
   const needClasses = [
     combine === 'vote' || combine === 'mean-softmax' ? `the ${combine} combine` : '',
@@ -66,27 +63,6 @@ function checkCombine(architecture: EnsembleArchitecture, options: PredictionReq
     throw new CombineError(
       `${needClasses.join(' and ')} ${needClasses.length > 1 ? 'need' : 'needs'} a class axis, but this ensemble's per-sample output is ${formatShape(outputShape)}; use combine 'mean' or 'none' without uncertainty`,
     );
-  }
-}
-
-/** Member weights for the weighted combine: `members` of them, finite, non-negative, not all zero. */
-function checkWeights(weights: readonly number[] | undefined, members: number): void {
-  const count = weights?.length ?? 0;
-  if (weights === undefined || count !== members) {
-    throw new CombineError(
-      `weighted combine needs ${members} weights (one per member), got ${weights === undefined ? 'none' : count}; pass one weight per member`,
-    );
-  }
-  let positive = false;
-  for (let i = 0; i < count; i++) {
-    const weight = weights[i];
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
-      throw new CombineError(`weighted combine weights must be finite and non-negative, got weights[${i}] = ${weight}`);
-    }
-    if (weight > 0) positive = true;
-  }
-  if (!positive) {
-    throw new CombineError('weighted combine weights are all zero; give at least one member a positive weight');
   }
 }
 
