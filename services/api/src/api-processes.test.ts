@@ -1,7 +1,9 @@
 /**
  * API processes as deployed: two `main.js` processes and a worker on one
  * private Redis. An ensemble registered through one is served by the other,
- * and a job submitted to one is followed, to its result, through the other.
+ * and a job submitted to one is followed, to its result, through the other:
+ * polled, waited for again (its notice goes to the process that submitted
+ * it; the other reads its state), and streamed.
  */
 import {
   freePort,
@@ -62,5 +64,31 @@ describe('several API processes', () => {
     }
     expect(job.status).toBe('completed');
     expect(job.result?.members.shape).toEqual([2, 1, 2]);
+  }, 60_000);
+
+  it("answer a wait and a stream for a job the other one submitted", async () => {
+    const [first, second] = await Promise.all([startApi(), startApi()]);
+    const { payload, headers } = tinyUpload();
+    await fetch(`${first}/v1/ensembles`, { method: 'POST', body: payload, headers });
+    // Submitted to the first while no worker takes it, so that the second has to wait for it.
+    await worker.worker.pause();
+    const body = JSON.stringify({ input: { shape: [1, 3], data: [1, 2, 3] } });
+    const request = (base: string, prefer?: string) =>
+      fetch(`${base}/v1/ensembles/tiny/predictions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'across-processes', ...(prefer ? { prefer } : {}) },
+        body,
+      });
+    const submitted = (await (await request(first)).json()) as { id: string };
+    const waited = request(second, 'wait=20');
+    const streamed = fetch(`${second}/v1/jobs/${submitted.id}/events`).then((response) => response.text());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    worker.worker.resume();
+    const answer = await waited;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ id: submitted.id, status: 'completed' });
+    const events = await streamed;
+    expect(events).toContain('"status":"queued"');
+    expect(events).toMatch(/"status":"completed".*"result"/);
   }, 60_000);
 });
