@@ -77,3 +77,17 @@ function answers(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/**
+ * The start-up line that says which Redis is used, how it was found, and
+ * which keys are this service's: a Redis found answering on the default port
+ * may be shared with other software, whose keys this service never touches.
+ */
+export function describeRedis(redis: Pick<FoundRedis, 'url' | 'source'>, prefix: string): string {
+  const how = {
+    REDIS_URL: 'from REDIS_URL',
+    local: 'found answering locally (not started by this service: set REDIS_URL to choose another)',
+    started: `started by this service (redis-server on port ${STARTED_PORT}, its data in .data/redis)`,
+  }[redis.source];
+  return `Redis ${redis.url}, ${how}; this service's keys are those under "${prefix}:" (its queue under "${prefix}:bull:"), set by REDIS_PREFIX`;
+}

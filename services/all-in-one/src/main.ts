@@ -10,7 +10,7 @@ import { buildApp, DEFAULT_TENANT, openAppContext, parseApiConfig } from '@ensem
 import { parseWorkerConfig, startPredictionWorker } from '@ensembles/worker';
 import { pino } from 'pino';
 import { registerExampleEnsemble } from './example-ensemble.js';
-import { findRedis } from './find-redis.js';
+import { describeRedis, findRedis } from './find-redis.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'all-in-one' }, redact: ['req.headers.authorization'] });
 const dataDir = fileURLToPath(new URL('../../../.data/redis', import.meta.url));
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const app = await buildApp(context, { logger, metrics: [worker.metrics.registry] });
   await app.listen({ port: apiConfig.PORT, host: apiConfig.HOST });
 
-  logger.info({ redis: redis.url, source: redis.source }, 'redis');
+  logger.info({ redis: redis.url, source: redis.source, prefix: apiConfig.REDIS_PREFIX }, describeRedis(redis, apiConfig.REDIS_PREFIX));
   logger.info(example, example.created ? 'registered the example ensemble' : 'the example ensemble is registered');
   if (apiConfig.API_KEYS.size === 0) logger.warn('AUTHENTICATION IS OFF: no API_KEYS, every request acts as the tenant "default"');
   logger.info(`ready: http://${apiConfig.HOST}:${apiConfig.PORT}/v1/ensembles`);
