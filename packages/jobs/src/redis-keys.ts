@@ -9,7 +9,8 @@
  *   that registered the same content
  * - `{p}:weights:{version}:{i}`: chunk i of its stacked safetensors bytes (binary)
  * - `{p}:tenant:{t}:ensembles`: the names a tenant has (set)
- * - `{p}:tenant:{t}:ensemble:{name}`: a name's record (hash: latest version, updatedAt)
+ * - `{p}:tenant:{t}:ensemble:{name}`: a name's record (hash: `latest` version, `latestCreatedAt`, `updatedAt`,
+ *   and `created:{version}`: when the name first pointed at each version, what this tenant is shown)
  * - `{p}:tenant:{t}:ensemble:{name}:history`: the versions the name has pointed
  *   at, newest first, each once (list). Names cannot contain `:`, so this key
  *   never collides with another name's record.

@@ -164,6 +164,30 @@ describe('EnsembleRegistry', () => {
     expect((await registry.resolve('globex', 'tiny-mlp')).version).toBe(first.version);
   });
 
+  it("shows when each tenant's name got a version, never when another tenant stored the same content", async () => {
+    const { registry } = freshRegistry();
+    const weights = stackedFile(mlp(), 1);
+    const first = await registry.register('acme', mlp(), weights);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const other = await registry.register('globex', mlp(), weights);
+    expect(other.version).toBe(first.version);
+    expect(other.createdAt).toBeGreaterThan(first.createdAt);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Registered again, and pointed at another version meanwhile: the name's first time stays.
+    await registry.register('globex', mlp(), stackedFile(mlp(), 2));
+    const again = await registry.register('globex', mlp(), weights);
+    expect(again).toMatchObject({ created: false, createdAt: other.createdAt });
+    for (const [tenant, expected] of [
+      ['acme', first.createdAt],
+      ['globex', other.createdAt],
+    ] as const) {
+      expect((await registry.resolve(tenant, 'tiny-mlp')).createdAt).toBe(expected);
+      expect((await registry.resolve(tenant, `tiny-mlp@${first.version.slice(0, 12)}`)).createdAt).toBe(expected);
+      expect((await registry.list(tenant))[0]?.createdAt).toBe(expected);
+      expect((await registry.versions(tenant, 'tiny-mlp'))[0]?.createdAt).toBe(expected);
+    }
+  });
+
   it('moves the name to new content and keeps the old version addressable', async () => {
     const { registry } = freshRegistry();
     const v1 = await registry.register('acme', mlp(), stackedFile(mlp(), 1));

@@ -37,7 +37,10 @@ export interface EnsembleVersionInfo {
   readonly parameters: number;
   /** Length of the stacked safetensors file. */
   readonly bytes: number;
-  /** Milliseconds since the epoch when this content was first stored (by any tenant). */
+  /**
+   * Milliseconds since the epoch when this tenant's name first pointed at this
+   * version (never when another tenant stored the same content).
+   */
   readonly createdAt: number;
   /** The parsed manifest, defaults filled in. */
   readonly manifest: Manifest;
@@ -127,12 +130,10 @@ export class EnsembleRegistry {
     const transaction = this.redis.multi();
     if (!stored) this.writeVersion(transaction, version, canonicalManifest, architecture, weights, now);
     transaction
-      .lrem(history, 0, version)
-      .lpush(history, version)
-      .hset(this.keys.ensembleName(tenant, name), { latest: version, updatedAt: String(now) })
-      .sadd(this.keys.tenantEnsembles(tenant), name);
-    await exec(transaction);
-    return { ...(await this.info(version)), created };
+      .eval(POINT_NAME, 3, this.keys.ensembleName(tenant, name), history, this.keys.tenantEnsembles(tenant), version, name, String(now))
+      .hget(this.keys.ensembleName(tenant, name), createdField(version));
+    const replies = await exec(transaction);
+    return { ...(await this.info(version)), createdAt: Number(replies.at(-1)), created };
   }
 
   /**
@@ -167,11 +168,14 @@ export class EnsembleRegistry {
     checkTenant(tenant);
     const { name, version } = parseReference(reference);
     if (version === undefined) {
-      const latest = await this.redis.hget(this.keys.ensembleName(tenant, name), 'latest');
-      if (latest === null) throw notFound(`no ensemble named ${name}`);
-      return this.info(latest);
+      // One round trip (this is on every prediction's path): the latest version and when the name got it.
+      const [latest, createdAt] = await this.redis.hmget(this.keys.ensembleName(tenant, name), 'latest', 'latestCreatedAt');
+      if (!latest) throw notFound(`no ensemble named ${name}`);
+      return this.forName(await this.info(latest), createdAt);
     }
-    const history = await this.redis.lrange(this.keys.ensembleHistory(tenant, name), 0, -1);
+    const [history, record] = (await exec(
+      this.redis.pipeline().lrange(this.keys.ensembleHistory(tenant, name), 0, -1).hgetall(this.keys.ensembleName(tenant, name)),
+    )) as [string[], Record<string, string>];
     if (history.length === 0) throw notFound(`no ensemble named ${name}`);
     const matches = history.filter((candidate) => candidate.startsWith(version));
     const [match] = matches;
@@ -179,7 +183,7 @@ export class EnsembleRegistry {
     if (matches.length > 1) {
       throw new RegistryError('INVALID_REFERENCE', `${name}@${version} matches ${matches.length} versions: give more digits`);
     }
-    return this.info(match);
+    return this.forName(await this.info(match), record[createdField(match)]);
   }
 
   /**
@@ -193,10 +197,13 @@ export class EnsembleRegistry {
     const names = (await this.redis.smembers(this.keys.tenantEnsembles(tenant))).sort();
     if (names.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const name of names) pipeline.hget(this.keys.ensembleName(tenant, name), 'latest');
+    for (const name of names) pipeline.hmget(this.keys.ensembleName(tenant, name), 'latest', 'latestCreatedAt');
     // A name deleted between the two reads has no latest version: leave it out.
-    const latest = (await exec(pipeline)).filter((version): version is string => typeof version === 'string');
-    return this.infos(latest);
+    const latest = ((await exec(pipeline)) as [string | null, string | null][]).filter(
+      (fields): fields is [string, string | null] => typeof fields[0] === 'string',
+    );
+    const infos = await this.infos(latest.map(([version]) => version));
+    return infos.map((info, i) => this.forName(info, latest[i]?.[1]));
   }
 
   /**
@@ -209,9 +216,11 @@ export class EnsembleRegistry {
   async versions(tenant: string, name: string): Promise<EnsembleVersionInfo[]> {
     checkTenant(tenant);
     checkName(name);
-    const history = await this.redis.lrange(this.keys.ensembleHistory(tenant, name), 0, -1);
+    const [history, record] = (await exec(
+      this.redis.pipeline().lrange(this.keys.ensembleHistory(tenant, name), 0, -1).hgetall(this.keys.ensembleName(tenant, name)),
+    )) as [string[], Record<string, string>];
     if (history.length === 0) throw notFound(`no ensemble named ${name}`);
-    return this.infos(history);
+    return (await this.infos(history)).map((info) => this.forName(info, record[createdField(info.version)]));
   }
 
   /**
@@ -314,6 +323,16 @@ export class EnsembleRegistry {
     transaction.hset(key, fields).hsetnx(key, 'createdAt', String(createdAt));
   }
 
+  /**
+   * A version as one tenant's name shows it: with the time the name first
+   * pointed at it. Names registered before that time was kept show when the
+   * content was first stored.
+   */
+  private forName(info: EnsembleVersionInfo, createdAt: string | null | undefined): EnsembleVersionInfo {
+    const ms = Number(createdAt);
+    return createdAt && Number.isSafeInteger(ms) ? { ...info, createdAt: ms } : info;
+  }
+
   /** A version's description, read and its manifest parsed once per process (a version never changes). */
   private async info(version: string): Promise<EnsembleVersionInfo> {
     const cached = this.described.get(version);
@@ -382,6 +401,27 @@ async function exec(commands: ChainableCommander): Promise<unknown[]> {
     return reply;
   });
 }
+
+/** The field of a name's hash that holds when the name first pointed at `version`. */
+function createdField(version: string): string {
+  return `created:${version}`;
+}
+
+/**
+ * Points a tenant's name at a version, atomically: the version first (again)
+ * in the name's history, the name's latest, and when the name first pointed
+ * at it, kept from the first time.
+ * KEYS: the name's hash, its history, the tenant's names; ARGV: version, name, now.
+ */
+const POINT_NAME = `
+local created = 'created:' .. ARGV[1]
+redis.call('HSETNX', KEYS[1], created, ARGV[3])
+redis.call('HSET', KEYS[1], 'latest', ARGV[1], 'latestCreatedAt', redis.call('HGET', KEYS[1], created), 'updatedAt', ARGV[3])
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1
+`;
 
 function notFound(message: string): RegistryError {
   return new RegistryError('ENSEMBLE_NOT_FOUND', message);
