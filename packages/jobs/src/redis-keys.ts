@@ -8,13 +8,18 @@
  *   bytes, chunk count and size, createdAt); shared by every tenant and name
  *   that registered the same content
  * - `{p}:weights:{version}:{i}`: chunk i of its stacked safetensors bytes (binary)
+ * - `{p}:version:{version}:names`: the tenants' names that point at it (set of `{t}:{name}`)
+ * - `{p}:versions:unreferenced`: versions whose last name went, by when (sorted set): the
+ *   registry collects each once no queued or active job needs it
  * - `{p}:tenant:{t}:ensembles`: the names a tenant has (set)
  * - `{p}:tenant:{t}:ensemble:{name}`: a name's record (hash: `latest` version, `latestCreatedAt`, `updatedAt`,
  *   and `created:{version}`: when the name first pointed at each version, what this tenant is shown)
  * - `{p}:tenant:{t}:ensemble:{name}:history`: the versions the name has pointed
  *   at, newest first, each once (list). Names cannot contain `:`, so this key
  *   never collides with another name's record.
- * - `{p}:tenant:{t}:idempotency:{key}`: the job an `Idempotency-Key` created (string, with the results' TTL)
+ * - `{p}:tenant:{t}:idempotency:{key}`: the job an `Idempotency-Key` created and the request it was created for (string,
+ *   JSON `{ job, ensemble, options, input }`, each but `job` a SHA-256 hex digest of that part of the request; with the
+ *   results' TTL; a bare job id in keys written before requests were recorded). See the API's `idempotency-key.ts`.
  * - `{p}:tenant:{t}:requests:{window}`: the tenant's requests in one rate-limit window
  *   (`window`: the minute since the epoch; string counter, expiring after two windows), shared by every API process
  * - `{p}:job:{id}:input` / `{p}:job:{id}:result`: a job's tensors (safetensors bytes; the
@@ -25,6 +30,8 @@
  *   when a job it submitted finishes (see `completion-notice.ts`)
  */
 
+import { PREDICTION_QUEUE } from './queues.js';
+
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /** @defaultValue prefix `ens` */
@@ -33,6 +40,12 @@ export function redisKeys(prefix = 'ens') {
     prefix,
     version: (version: string) => `${prefix}:version:${version}`,
     weightsChunk: (version: string, index: number) => `${prefix}:weights:${version}:${index}`,
+    versionNames: (version: string) => `${prefix}:version:${version}:names`,
+    unreferencedVersions: `${prefix}:versions:unreferenced`,
+    /** Set once every name registered before versions kept their names has been added to them. */
+    versionNamesIndexed: `${prefix}:versions:names-indexed`,
+    /** BullMQ's keys of the prediction queue start with this (`…:wait`, `…:active`, `…:{jobId}`). */
+    predictionQueue: `${prefix}:bull:${PREDICTION_QUEUE}`,
     tenantEnsembles: (tenant: string) => `${prefix}:tenant:${tenant}:ensembles`,
     ensembleName: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}`,
     ensembleHistory: (tenant: string, name: string) => `${prefix}:tenant:${tenant}:ensemble:${name}:history`,

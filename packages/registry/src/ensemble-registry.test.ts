@@ -278,6 +278,51 @@ describe('EnsembleRegistry', () => {
     expect((await registry.loadVersion(info.version)).version).toBe(info.version);
   });
 
+  it('collects the versions no name points at once no unfinished job needs them, weights and all', async () => {
+    const { keys, registry } = freshRegistry();
+    const shared = await registry.register('acme', mlp(), stackedFile(mlp(), 1));
+    await registry.register('globex', mlp(), stackedFile(mlp(), 1));
+    const own = await registry.register('acme', mlp(), stackedFile(mlp(), 2));
+    const queued = await registry.register('acme', { ...mlp(), name: 'queued-mlp' }, stackedFile(mlp(), 3));
+    // A job waiting for `queued`, as BullMQ stores it: its id in the wait list, its data in its hash.
+    await redis.lpush(`${keys.predictionQueue}:wait`, 'job-1');
+    await redis.hset(
+      `${keys.predictionQueue}:job-1`,
+      'data',
+      JSON.stringify({ tenant: 'acme', ensemble: 'queued-mlp', version: queued.version }),
+    );
+
+    expect(await registry.delete('acme', 'tiny-mlp')).toBe(true);
+    expect(await registry.delete('acme', 'queued-mlp')).toBe(true);
+    // `shared` is still globex's; `queued` is needed by the waiting job; `own` goes.
+    expect(await registry.collectUnreferenced()).toEqual([own.version]);
+    await expectRegistryError(registry.loadVersion(own.version), 'ENSEMBLE_NOT_FOUND');
+    expect(await keysUnder(keys.prefix, `weights:${own.version}:*`)).toEqual([]);
+    expect(await keysUnder(keys.prefix, `version:${own.version}*`)).toEqual([]);
+    expect((await registry.loadVersion(shared.version)).version).toBe(shared.version);
+    expect((await registry.loadVersion(queued.version)).version).toBe(queued.version);
+
+    // Once the job has finished, `queued` goes too; registering `own` again stores it again.
+    await redis.del(`${keys.predictionQueue}:wait`);
+    expect(await registry.collectUnreferenced()).toEqual([queued.version]);
+    const again = await registry.register('acme', mlp(), stackedFile(mlp(), 2));
+    expect(again.version).toBe(own.version);
+    expect(Buffer.from(await registry.loadWeights(own.version)).equals(stackedFile(mlp(), 2))).toBe(true);
+    expect(await registry.collectUnreferenced()).toEqual([]);
+  });
+
+  it('counts the names registered before versions kept their names, and collects nothing they point at', async () => {
+    const { keys, registry } = freshRegistry();
+    const info = await registry.register('acme', mlp(), stackedFile(mlp(), 1));
+    await registry.register('globex', mlp(), stackedFile(mlp(), 1));
+    // As stored before: no names kept for the version.
+    await redis.del(keys.versionNames(info.version));
+    await registry.delete('acme', 'tiny-mlp');
+    expect(await registry.collectUnreferenced()).toEqual([]);
+    expect(await redis.smembers(keys.versionNames(info.version))).toEqual(['globex:tiny-mlp']);
+    expect((await registry.resolve('globex', 'tiny-mlp')).version).toBe(info.version);
+  });
+
   it('rejects an invalid manifest with its issues and writes nothing', async () => {
     const { keys, registry } = freshRegistry();
     const manifest = {

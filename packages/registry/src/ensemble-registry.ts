@@ -129,11 +129,20 @@ export class EnsembleRegistry {
     const now = Date.now();
     const transaction = this.redis.multi();
     if (!stored) this.writeVersion(transaction, version, canonicalManifest, architecture, weights, now);
-    transaction
-      .eval(POINT_NAME, 3, this.keys.ensembleName(tenant, name), history, this.keys.tenantEnsembles(tenant), version, name, String(now))
-      .hget(this.keys.ensembleName(tenant, name), createdField(version));
+    const keys = [
+      this.keys.ensembleName(tenant, name),
+      history,
+      this.keys.tenantEnsembles(tenant),
+      this.keys.version(version),
+      this.keys.versionNames(version),
+      this.keys.unreferencedVersions,
+    ];
+    transaction.eval(POINT_NAME, keys.length, ...keys, version, name, String(now), `${tenant}:${name}`);
     const replies = await exec(transaction);
-    return { ...(await this.info(version)), createdAt: Number(replies.at(-1)), created };
+    const createdAt = replies.at(-1);
+    // The version was collected between the check above and the transaction (its last name had gone): store it again.
+    if (createdAt === 0) return this.register(tenant, manifest, stackedWeights);
+    return { ...(await this.info(version)), createdAt: Number(createdAt), created };
   }
 
   /**
@@ -225,8 +234,9 @@ export class EnsembleRegistry {
 
   /**
    * Removes a tenant's name and its history; true when the name existed.
-   * The versions themselves stay, so jobs already queued for them still run.
-   * Collecting versions that no name refers to any more is left for later.
+   * The versions themselves stay, so jobs already queued for them still run;
+   * those no other name points at are collected later, once no job needs
+   * them (`collectUnreferenced`).
    *
    * @example
    * await registry.delete('acme', 'mnist-mlp'); // true; resolve('acme', 'mnist-mlp') now throws
@@ -234,14 +244,56 @@ export class EnsembleRegistry {
   async delete(tenant: string, name: string): Promise<boolean> {
     checkTenant(tenant);
     checkName(name);
-    const [removed] = await exec(
-      this.redis
-        .multi()
-        .del(this.keys.ensembleName(tenant, name))
-        .del(this.keys.ensembleHistory(tenant, name))
-        .srem(this.keys.tenantEnsembles(tenant), name),
+    const keys = [
+      this.keys.ensembleName(tenant, name),
+      this.keys.ensembleHistory(tenant, name),
+      this.keys.tenantEnsembles(tenant),
+      this.keys.unreferencedVersions,
+    ];
+    const removed = await this.redis.eval(
+      DELETE_NAME,
+      keys.length,
+      ...keys,
+      name,
+      `${tenant}:${name}`,
+      this.keys.versionNames(VERSION_PLACEHOLDER),
+      String(Date.now()),
     );
     return removed === 1;
+  }
+
+  /**
+   * Deletes the versions that no name points at any more and that no job
+   * still needs (waiting, delayed, prioritized or active), weights and all;
+   * returns the versions it deleted. Each version is checked and deleted in
+   * one script, so a registration or a job racing with it either keeps it or
+   * stores it again. Workers call this periodically; reading the unfinished
+   * jobs costs a pass over the queue, made only while some version awaits
+   * collection.
+   *
+   * @example
+   * await registry.delete('acme', 'mnist-mlp');
+   * await registry.collectUnreferenced(); // its versions, once their jobs have finished
+   */
+  async collectUnreferenced(): Promise<string[]> {
+    await this.indexVersionNames();
+    const candidates = await this.redis.zrange(this.keys.unreferencedVersions, 0, -1);
+    const collected: string[] = [];
+    for (const version of candidates) {
+      const keys = [
+        this.keys.unreferencedVersions,
+        this.keys.versionNames(version),
+        this.keys.version(version),
+        this.keys.weightsChunk(version, 0).replace(/0$/, ''),
+        `${this.keys.predictionQueue}:`,
+      ];
+      const outcome = await this.redis.eval(COLLECT_VERSION, keys.length, ...keys, version);
+      if (outcome === 'collected') {
+        collected.push(version);
+        this.described.delete(version);
+      }
+    }
+    return collected;
   }
 
   /**
@@ -288,6 +340,33 @@ export class EnsembleRegistry {
     const record = await this.record(version);
     const architecture = architectureOf(record);
     return { version, manifest: architecture.manifest, architecture, bytes: record.bytes };
+  }
+
+  /**
+   * Once per Redis: adds the names registered before versions kept their
+   * names (every name's history) to those versions' names, so that no
+   * version such a name points at is taken for unreferenced.
+   */
+  private async indexVersionNames(): Promise<void> {
+    if ((await this.redis.exists(this.keys.versionNamesIndexed)) === 1) return;
+    const pattern = this.keys.ensembleHistory('*', '*');
+    const [before, after] = pattern.split('*:ensemble:*') as [string, string];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) {
+        // {p}:tenant:{t}:ensemble:{name}:history; neither a tenant nor a name holds ':'.
+        const [tenant, name] = key.slice(before.length, key.length - after.length).split(':ensemble:');
+        if (!tenant || !name) continue;
+        const versions = await this.redis.lrange(key, 0, -1);
+        if (versions.length === 0) continue;
+        const pipeline = this.redis.pipeline();
+        for (const version of versions) pipeline.sadd(this.keys.versionNames(version), `${tenant}:${name}`);
+        await exec(pipeline);
+      }
+    } while (cursor !== '0');
+    await this.redis.set(this.keys.versionNamesIndexed, String(Date.now()));
   }
 
   /** Queues the writes of a new version: its chunks, then its record. */
@@ -409,18 +488,81 @@ function createdField(version: string): string {
 
 /**
  * Points a tenant's name at a version, atomically: the version first (again)
- * in the name's history, the name's latest, and when the name first pointed
- * at it, kept from the first time.
- * KEYS: the name's hash, its history, the tenant's names; ARGV: version, name, now.
+ * in the name's history, the name's latest, when the name first pointed at
+ * it (kept from the first time), and the name among the version's names.
+ * Returns that time, or 0 when the version is no longer stored (collected).
+ * KEYS: the name's hash, its history, the tenant's names, the version's record,
+ * its names, the unreferenced versions; ARGV: version, name, now, `tenant:name`.
  */
 const POINT_NAME = `
+if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
 local created = 'created:' .. ARGV[1]
 redis.call('HSETNX', KEYS[1], created, ARGV[3])
-redis.call('HSET', KEYS[1], 'latest', ARGV[1], 'latestCreatedAt', redis.call('HGET', KEYS[1], created), 'updatedAt', ARGV[3])
+local first = redis.call('HGET', KEYS[1], created)
+redis.call('HSET', KEYS[1], 'latest', ARGV[1], 'latestCreatedAt', first, 'updatedAt', ARGV[3])
 redis.call('LREM', KEYS[2], 0, ARGV[1])
 redis.call('LPUSH', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
-return 1
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('ZREM', KEYS[6], ARGV[1])
+return tonumber(first)
+`;
+
+/** Stands for the version in a key pattern handed to a script, which puts each version in its place. */
+const VERSION_PLACEHOLDER = '{version}';
+
+/**
+ * Removes a tenant's name: its record and history, the name from the
+ * tenant's names and from each of its versions' names; a version left with
+ * no name becomes a candidate for collection. Returns 1 when the name existed.
+ * KEYS: the name's hash, its history, the tenant's names, the unreferenced
+ * versions; ARGV: name, `tenant:name`, the versions' names key with
+ * `{version}` in it, now.
+ */
+const DELETE_NAME = `
+local versions = redis.call('LRANGE', KEYS[2], 0, -1)
+for _, version in ipairs(versions) do
+  local names = string.gsub(ARGV[3], '{version}', version)
+  redis.call('SREM', names, ARGV[2])
+  if redis.call('SCARD', names) == 0 then redis.call('ZADD', KEYS[4], 'NX', ARGV[4], version) end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+return redis.call('DEL', KEYS[1])
+`;
+
+/**
+ * Deletes a candidate version if no name points at it and no unfinished job
+ * needs it (a job's data names its version as `"version":"…"`).
+ * KEYS: the unreferenced versions, the version's names, its record, its
+ * chunks' key without the index, the queue's key prefix (ending in ':');
+ * ARGV: version. Returns 'named', 'needed' or 'collected'.
+ */
+const COLLECT_VERSION = `
+local version = ARGV[1]
+if redis.call('SCARD', KEYS[2]) > 0 then
+  redis.call('ZREM', KEYS[1], version)
+  return 'named'
+end
+local needle = '"version":"' .. version .. '"'
+local function needs(ids)
+  for _, id in ipairs(ids) do
+    local data = redis.call('HGET', KEYS[5] .. id, 'data')
+    if data and string.find(data, needle, 1, true) then return true end
+  end
+  return false
+end
+for _, list in ipairs({ 'wait', 'paused', 'active' }) do
+  if needs(redis.call('LRANGE', KEYS[5] .. list, 0, -1)) then return 'needed' end
+end
+for _, set in ipairs({ 'prioritized', 'delayed', 'waiting-children' }) do
+  if needs(redis.call('ZRANGE', KEYS[5] .. set, 0, -1)) then return 'needed' end
+end
+local chunks = tonumber(redis.call('HGET', KEYS[3], 'chunks') or '0')
+for i = 0, chunks - 1 do redis.call('DEL', KEYS[4] .. i) end
+redis.call('DEL', KEYS[3], KEYS[2])
+redis.call('ZREM', KEYS[1], version)
+return 'collected'
 `;
 
 function notFound(message: string): RegistryError {

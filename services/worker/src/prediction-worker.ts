@@ -15,6 +15,7 @@ import { EnsembleCache } from './ensemble-cache.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { dropStoredInput, predictionProcessor } from './prediction-processor.js';
 import { ResultRetention } from './result-retention.js';
+import { VersionCollection } from './version-collection.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -48,7 +49,8 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const keys = redisKeys(config.REDIS_PREFIX);
   const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
-  const cache = new EnsembleCache(new EnsembleRegistry(redis, { keys }), engine, config.CACHE_BYTES, () => heartbeat.refresh());
+  const registry = new EnsembleRegistry(redis, { keys });
+  const cache = new EnsembleCache(registry, engine, config.CACHE_BYTES, () => heartbeat.refresh());
   const batcher = new MicroBatcher({
     maxRows: config.BATCH_MAX_ROWS,
     maxWaitMs: config.BATCH_MAX_WAIT_MS,
@@ -111,6 +113,8 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   heartbeat.start();
   const retention = new ResultRetention(redis, keys, { keep: config.RESULT_KEEP_JOBS, ttlSeconds: config.RESULT_TTL_SECONDS });
   retention.start();
+  const collection = new VersionCollection(registry);
+  collection.start();
   return {
     worker,
     cache,
@@ -120,6 +124,7 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
       await worker.close();
       metricsServer?.then((server) => server.close()).catch(() => undefined);
       retention.stop();
+      collection.stop();
       await heartbeat.stop().catch(() => undefined);
       await cache.dispose();
       await engine.dispose();
