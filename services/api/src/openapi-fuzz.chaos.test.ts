@@ -154,6 +154,8 @@ const extraHeaders = fc.record(
     'idempotency-key': nastyString.filter((value) => /^[\x20-\x7e]+$/.test(value)),
     accept: fc.constantFrom('application/json', 'application/octet-stream', '*/*', 'text/event-stream', 'image/png'),
     authorization: fc.constantFrom('Bearer nope', 'Basic Zm9vOmJhcg==', 'garbage'),
+    // The Open Inference Protocol's binary tensor data extension: the JSON header's length.
+    'inference-header-content-length': fc.constantFrom('0', '1', '2', '40', '-1', 'abc', '1e3', '99999999999999999999'),
   },
   { requiredKeys: [] },
 );
@@ -165,6 +167,7 @@ function pathValue(route: DocumentedRoute, name: string): fc.Arbitrary<string> {
   // `.` and `..` (even escaped) are resolved away as URL segments by every client: they never reach the route.
   const nasty = nastyString.filter((value) => value !== '.' && value !== '..');
   if (name === 'id') return fc.oneof(fc.constant(jobId), fc.uuid(), nasty);
+  if (name === 'version') return fc.oneof(fc.constantFrom(version, version.slice(0, 12)), nasty, fc.stringMatching(/^[0-9a-f]{1,70}$/));
   // DELETE of the tiny ensemble would take it from the rest of the run: it deletes its own.
   const known = route.method === 'DELETE' ? ['doomed'] : ['tiny', `tiny@${version}`, `tiny@${version.slice(0, 12)}`];
   return fc.oneof(fc.constantFrom(...known), nasty, fc.stringMatching(/^[a-z]{1,8}@[0-9a-f]{1,70}$/));
@@ -223,23 +226,40 @@ function validRequests(route: DocumentedRoute): fc.Arbitrary<FuzzRequest>[] {
         }),
       ];
     case 'POST /v2/models/{name}/infer':
+    case 'POST /v2/models/{name}/versions/{version}/infer':
       return [
         validPrediction.map(({ input, mode, combine, uncertainty, ...rest }) => ({
           ...base,
-          url: at({ name: 'tiny' }),
+          url: at({ name: 'tiny', version }),
           headers: { 'content-type': 'application/json' },
           payload: JSON.stringify({
             inputs: [{ name: 'input', shape: input.shape, datatype: 'FP32', data: input.data }],
             parameters: { mode, combine, uncertainty, ...('weights' in rest ? { weights: rest.weights } : {}) },
           }),
         })),
+        // The binary tensor data extension: the input's bytes after the JSON header, the outputs answered as binary.
+        validPrediction.map(({ input, mode }) => {
+          const header = Buffer.from(
+            JSON.stringify({
+              inputs: [{ name: 'input', shape: input.shape, datatype: 'FP32', parameters: { binary_data_size: input.data.length * 4 } }],
+              parameters: { mode, binary_data_output: true },
+            }),
+          );
+          const data = Buffer.from(Float32Array.from(input.data).buffer);
+          return {
+            ...base,
+            url: at({ name: 'tiny', version }),
+            headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+            payload: Buffer.concat([header, data]),
+          };
+        }),
       ];
     case 'DELETE /v1/jobs/{id}':
       // Its job has finished, so it is a 409 by design; the route is fuzzed like the others.
       return [];
     default: {
       if (route.body) return [];
-      const values: Record<string, string> = { id: jobId, name: 'tiny' };
+      const values: Record<string, string> = { id: jobId, name: 'tiny', version };
       return [fc.constant({ ...base, url: at(values) })];
     }
   }
@@ -252,7 +272,7 @@ function hostileRequests(route: DocumentedRoute): fc.Arbitrary<FuzzRequest> {
     bodies.push(mutated(validPrediction).map((value) => JSON.stringify(value)));
     bodies.push(safetensorsBodies);
   }
-  if (route.path === '/v2/models/{name}/infer') {
+  if (route.path.startsWith('/v2/models/') && route.path.endsWith('/infer')) {
     bodies.push(
       mutated(
         validPrediction.map(({ input }) => ({ inputs: [{ name: 'input', shape: input.shape, datatype: 'FP32', data: input.data }] })),

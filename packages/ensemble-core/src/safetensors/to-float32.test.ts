@@ -46,6 +46,17 @@ describe('toFloat32', () => {
     expect([...out]).toEqual([1, -2, 0.5, 65504, Infinity, NaN, Math.fround(0.1), Infinity, 2 ** -149]);
   });
 
+  it('converts unaligned bytes that lie in a Node Buffer (whose slice() is a view, not a copy)', () => {
+    const values = new Float64Array([1, -2, 0.5]);
+    const buffer = Buffer.alloc(values.byteLength + 1);
+    buffer.set(new Uint8Array(values.buffer), 1);
+    const tensor: SafetensorsTensor = { name: 'w', dtype: 'F64', shape: [3], bytes: buffer.subarray(1) };
+    expect([...toFloat32(tensor)]).toEqual([1, -2, 0.5]);
+    const halfBuffer = Buffer.alloc(5);
+    halfBuffer.set(halves([0x3c00, 0xc000]), 1);
+    expect([...toFloat32({ name: 'h', dtype: 'F16', shape: [2], bytes: halfBuffer.subarray(1) })]).toEqual([1, -2]);
+  });
+
   it('returns an empty array for an empty tensor', () => {
     expect(toFloat32(tensorOf('BF16', [0, 4], new Uint8Array(0)))).toEqual(new Float32Array(0));
   });

@@ -68,7 +68,7 @@ interface TypedArrayType<T> {
 
 /** A typed-array view of `bytes`, over an aligned copy when `bytes` is unaligned. */
 function alignedView<T>(bytes: Uint8Array, type: TypedArrayType<T>): T {
-  const source = bytes.byteOffset % type.BYTES_PER_ELEMENT === 0 ? bytes : bytes.slice();
+  const source = bytes.byteOffset % type.BYTES_PER_ELEMENT === 0 ? bytes : new Uint8Array(bytes);
   return new type(source.buffer as ArrayBuffer, source.byteOffset, source.length / type.BYTES_PER_ELEMENT);
 }
 

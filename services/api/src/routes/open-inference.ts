@@ -1,133 +1,139 @@
 /**
- * The Open Inference Protocol (KServe v2) as a synchronous face over the same
- * queue, so that Triton/KServe clients can call an ensemble: model metadata
- * and readiness, and `infer`, which waits for the job (up to
- * `MAX_WAIT_SECONDS`). Errors are `{ "error": "..." }`, as the protocol says.
+ * The Open Inference Protocol (KServe v2 REST) as a synchronous face over the
+ * same queue, so that Triton and KServe clients can call an ensemble: server
+ * metadata, model metadata and readiness, and `infer`, which waits for the
+ * job (up to `MAX_WAIT_SECONDS`), each with or without `/versions/{version}`.
+ * Triton's binary tensor data extension is read and written. Errors are
+ * `{ "error": "..." }`, as the protocol says; the body parsers and error
+ * answers are this plugin's own, so the API's other routes keep theirs.
  */
-import { predictionOptionsSchema } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { clientGoneSignal } from '../client-gone.js';
 import { bareErrorBodySchema, errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
+import { HEADER_LENGTH_HEADER } from '../open-inference/binary-tensor-data.js';
+import { binaryTensorData, installInferenceBodyParser } from '../open-inference/inference-body.js';
+import { installInferenceErrors, installInferenceNotFound } from '../open-inference/inference-errors.js';
+import { inferenceResponse } from '../open-inference/inference-response.js';
+import {
+  inferRequestSchema,
+  inferResponseSchema,
+  modelMetadataSchema,
+  modelReadySchema,
+  serverMetadataSchema,
+} from '../open-inference/inference-schemas.js';
+import { inputTensor } from '../open-inference/input-tensor.js';
+import { modelMetadata } from '../open-inference/model-metadata.js';
+import { planOutputs } from '../open-inference/output-plan.js';
+import { serverMetadata } from '../open-inference/server-metadata.js';
 import { submitPrediction } from '../submit-prediction.js';
-import { float32Value, tensorFromJson } from '../tensor-json.js';
 
-const nameParams = z.object({ name: z.string().min(1).max(200) });
+const modelName = z.string().min(1).max(200).describe("The ensemble's name, or `name@version` (a version prefix of 12 or more hex digits)");
+const modelVersion = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe('A version of the ensemble: its content digest, or a prefix of 12 or more hex digits');
+const nameParams = z.object({ name: modelName });
+const versionParams = z.object({ name: modelName, version: modelVersion });
 
-const tensorMetadata = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
+/** The registry reference of a route's model: `name`, `name@version`, or the name and the path's version. */
+function reference(params: { name: string; version?: string }): string {
+  if (params.version === undefined) return params.name;
+  if (params.name.includes('@')) {
+    throw new HttpError(
+      400,
+      'INVALID_REFERENCE',
+      `model name ${JSON.stringify(params.name)} holds a version and the path gives another; give the version once`,
+    );
+  }
+  return `${params.name}@${params.version}`;
+}
 
-const inferRequestSchema = z.object({
-  id: z.string().max(200).optional(),
-  inputs: z
-    .array(
-      z.object({
-        name: z.string(),
-        shape: z.array(z.number().int().positive()).min(1).max(16),
-        datatype: z.literal('FP32'),
-        data: z.array(float32Value),
-      }),
-    )
-    .length(1, 'send exactly one input tensor, named "input"'),
-  parameters: predictionOptionsSchema.omit({ priority: true }).partial().optional(),
-});
-
-const inferResponseSchema = z.object({
-  id: z.string().optional(),
-  model_name: z.string(),
-  model_version: z.string(),
-  // `null` where a value is not finite (an overflow in the model), which JSON cannot hold.
-  outputs: z.array(tensorMetadata.extend({ data: z.array(z.number().nullable()) })),
-});
+const modelErrors = errorResponses([400, 404, 414], bareErrorBodySchema);
 
 export function openInferenceRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get(
-      '/v2/models/:name',
-      {
-        schema: {
-          params: nameParams,
-          response: {
-            200: z.object({
-              name: z.string(),
-              versions: z.array(z.string()),
-              platform: z.string(),
-              inputs: z.array(tensorMetadata),
-              outputs: z.array(tensorMetadata),
-            }),
-            ...errorResponses([400, 404, 414], bareErrorBodySchema),
-          },
-        },
-      },
-      async (request) => {
-        const latest = await context.registry.resolve(request.tenant, request.params.name);
-        const versions = await context.registry.versions(request.tenant, latest.name);
-        const { members, input } = latest.architecture.manifest;
-        return {
-          name: latest.name,
-          versions: versions.map((v) => v.version),
-          platform: 'deep-ensembles',
-          inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, ...input.shape] }],
-          outputs: [{ name: 'members', datatype: 'FP32', shape: [members, -1, ...latest.architecture.outputShape] }],
-        };
-      },
-    );
+    installInferenceErrors(app);
+    installInferenceBodyParser(app);
+    await app.register(async (v2) => installInferenceNotFound(v2), { prefix: '/v2' });
 
-    const readySchema = {
-      params: nameParams,
-      response: { 200: z.object({ name: z.string(), ready: z.literal(true) }), ...errorResponses([400, 404, 414], bareErrorBodySchema) },
-    };
-    app.get('/v2/models/:name/ready', { schema: readySchema }, async (request) => {
-      await context.registry.resolve(request.tenant, request.params.name);
-      return { name: request.params.name, ready: true as const };
-    });
+    const server = serverMetadata();
+    const serverSchema = { response: { 200: serverMetadataSchema, ...errorResponses([], bareErrorBodySchema) } };
+    app.get('/v2', { schema: serverSchema }, async () => server);
+    // The protocol's own OpenAPI document spells it with the slash.
+    app.get('/v2/', { schema: { ...serverSchema, hide: true } }, async () => server);
 
-    app.post(
-      '/v2/models/:name/infer',
-      {
-        schema: {
-          params: nameParams,
-          body: inferRequestSchema,
-          response: { 200: inferResponseSchema, ...errorResponses([400, 404, 414, 413, 415, 500, 504], bareErrorBodySchema) },
-        },
-      },
-      async (request, reply) => {
-        const [tensor] = request.body.inputs;
-        if (tensor?.name !== 'input') throw new HttpError(400, 'INPUT_INVALID', 'the input tensor must be named "input"');
-        const options = predictionOptionsSchema.parse(request.body.parameters ?? {});
-        const view = await submitPrediction(
-          context,
-          {
-            tenant: request.tenant,
-            ensemble: request.params.name,
-            input: tensorFromJson({ shape: tensor.shape, data: tensor.data }, 'input'),
-            options,
-            clientGone: clientGoneSignal(reply),
-          },
-          context.config.MAX_WAIT_SECONDS,
+    for (const [path, params] of [
+      ['/v2/models/:name', nameParams],
+      ['/v2/models/:name/versions/:version', versionParams],
+    ] as const) {
+      app.get(path, { schema: { params, response: { 200: modelMetadataSchema, ...modelErrors } } }, async (request) => {
+        const ensemble = await context.registry.resolve(request.tenant, reference(request.params));
+        const versions = await context.registry.versions(request.tenant, ensemble.name);
+        return modelMetadata(
+          ensemble,
+          versions.map((v) => v.version),
         );
-        if (view.status === 'failed') throw new HttpError(500, 'JOB_FAILED', `the prediction failed: ${view.error ?? 'unknown reason'}`);
-        if (view.status !== 'completed' || !view.result) {
-          throw new HttpError(
-            504,
-            'JOB_TIMEOUT',
-            `the prediction did not finish within ${context.config.MAX_WAIT_SECONDS} s; it continues as job ${view.id}`,
+      });
+
+      // A registered version is ready: its content is stored, and any worker compiles it on first use.
+      app.get(`${path}/ready`, { schema: { params, response: { 200: modelReadySchema, ...modelErrors } } }, async (request) => {
+        const ensemble = await context.registry.resolve(request.tenant, reference(request.params));
+        return { name: ensemble.name, ready: true };
+      });
+
+      app.post(
+        `${path}/infer`,
+        {
+          schema: {
+            description:
+              'JSON, or with Inference-Header-Content-Length a JSON header followed by binary tensor data (binary tensor data extension). ' +
+              'Outputs asked for with parameters.binary_data answer as application/octet-stream: the JSON header, then their bytes.',
+            params,
+            body: inferRequestSchema,
+            response: { 200: inferResponseSchema, ...errorResponses([400, 404, 413, 414, 415, 500, 504], bareErrorBodySchema) },
+          },
+        },
+        async (request, reply) => {
+          const plan = planOutputs(request.body.parameters, request.body.outputs);
+          const input = inputTensor(request.body.inputs, binaryTensorData(request));
+          const { resultFile, ...view } = await submitPrediction(
+            context,
+            {
+              tenant: request.tenant,
+              ensemble: reference(request.params),
+              input,
+              options: plan.options,
+              clientGone: clientGoneSignal(reply),
+            },
+            context.config.MAX_WAIT_SECONDS,
+            'file',
           );
-        }
-        const outputs = Object.entries(view.result).map(([name, t]) => ({
-          name,
-          datatype: name === 'combined' && options.combine === 'vote' ? 'INT64' : 'FP32',
-          shape: t.shape,
-          data: t.data,
-        }));
-        return {
-          ...(request.body.id ? { id: request.body.id } : {}),
-          model_name: view.ensemble.name,
-          model_version: view.ensemble.version,
-          outputs,
-        };
-      },
-    );
+          if (view.status === 'failed') throw new HttpError(500, 'JOB_FAILED', `the prediction failed: ${view.error ?? 'unknown reason'}`);
+          if (view.status !== 'completed') {
+            throw new HttpError(
+              504,
+              'JOB_TIMEOUT',
+              `the prediction did not finish within ${context.config.MAX_WAIT_SECONDS} s; it continues as job ${view.id}`,
+            );
+          }
+          if (!resultFile)
+            throw new HttpError(500, 'RESULT_EXPIRED', `the result of job ${view.id} is gone: ${view.error ?? 'not stored'}`);
+          const answer = inferenceResponse(
+            { id: request.body.id, modelName: view.ensemble.name, modelVersion: view.ensemble.version, resultFile },
+            plan,
+          );
+          if (answer.kind === 'json') return answer.body;
+          return reply
+            .status(200)
+            .header(HEADER_LENGTH_HEADER, answer.headerLength)
+            .header('content-type', 'application/octet-stream')
+            .send(answer.body);
+        },
+      );
+    }
   };
 }
