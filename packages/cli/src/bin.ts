@@ -52,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
+    // 2: the command line is wrong (a flag, a path that cannot be read); 1: a file, manifest or input is.
     if (error instanceof UsageError || error instanceof EnsembleError) {
       process.stderr.write(`ensemble: ${error.message}\n`);
       process.exit(error instanceof UsageError ? 2 : 1);

@@ -240,9 +240,28 @@ describe('user errors: one clear message, non-zero exit, no stack trace', () => 
     expect(result.stderr).toContain("input shape [5, 1, 6, 6] does not match the manifest's [3, *, 1, 6, 6]");
   });
 
-  it('says which tensors an input file has when "input" is missing', async () => {
+  it('says which tensors an input file has when "input" is missing, and exits 1 for the bad file', async () => {
     const result = await predict(memberPaths[0] as string);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/has no tensor named "input" \(it has: .*conv\.weight/);
+  });
+
+  it('exits 1 for a manifest that is not JSON, a bad file rather than a bad command line', async () => {
+    writeFileSync(file('not-json.json'), '{ "name": "small-cnn", ');
+    const result = await ensemble('stack', '--manifest', file('not-json.json'), '--out', file('x.safetensors'), ...memberPaths);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file('not-json.json')} is not valid JSON`);
+  });
+
+  it.each([
+    ['member0.pt', 'a PyTorch checkpoint (torch.save\'s zip format, holding "member0/data.pkl")'],
+    ['member0.onnx', 'an ONNX model'],
+  ])('names a %s given to stack as a member, and how to save it as safetensors', async (name, what) => {
+    const path = new URL(`../../ensemble-core/fixtures/foreign/${name}`, import.meta.url).pathname;
+    const result = await ensemble('stack', '--manifest', file('model.json'), '--out', file('x.safetensors'), path, ...memberPaths.slice(1));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`ensemble: ${path}: ${what}`);
+    expect(result.stderr).toContain('from safetensors.torch import save_file; save_file(model.state_dict(), "member0.safetensors")');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,6 +1,11 @@
-/** Reading and writing the files the commands name, with errors that say which file and why. */
+/**
+ * Reading and writing the files the commands name, with errors that say which
+ * file and why: a file that cannot be read or written is a usage error (exit
+ * 2, the path given is wrong), one whose content is wrong an `EnsembleError`
+ * (exit 1).
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { type EnsembleArchitecture, parseManifest, readSafetensors, type SafetensorsFile } from '@ensembles/core';
+import { type EnsembleArchitecture, EnsembleError, parseManifest, readSafetensors, type SafetensorsFile } from '@ensembles/core';
 import { UsageError } from './usage-error.js';
 
 export function readBytes(path: string): Uint8Array {
@@ -19,7 +24,8 @@ export function readManifest(path: string): EnsembleArchitecture {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+    // The file is at fault, not the command line: exit 1, as for a manifest that fails validation.
+    throw new EnsembleError('MANIFEST_INVALID', `${path} is not valid JSON: ${(error as Error).message}`);
   }
   return parseManifest(document);
 }

@@ -1,17 +1,33 @@
 /**
  * The error answers each route declares, so that the OpenAPI document lists
  * every status a route can answer with, and its body: `{ error: { code,
- * message, issues? } }`, or `{ error: "..." }` on the Open Inference Protocol.
+ * message, issues?, moreIssues? } }`, or `{ error: "..." }` on the Open
+ * Inference Protocol.
  */
 import { z } from 'zod';
+
+/**
+ * The most problems an error body lists: a body wrong everywhere (28,800
+ * strings where numbers belong) still gets a short answer, the rest counted.
+ */
+export const MAX_LISTED_ISSUES = 20;
 
 export const errorBodySchema = z.object({
   error: z.object({
     /** A stable machine code: `INPUT_INVALID`, `QUEUE_FULL`, ... */
     code: z.string(),
     message: z.string(),
-    /** Each bad field by path. */
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    issues: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .max(MAX_LISTED_ISSUES)
+      .optional()
+      .describe(`Each bad field by path: the first ${MAX_LISTED_ISSUES} problems found (the rest are counted in moreIssues)`),
+    moreIssues: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`How many more problems were found than issues lists; present only when there are more than ${MAX_LISTED_ISSUES}`),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
@@ -28,6 +44,7 @@ const meanings = {
   413: 'The body or an uploaded file is over its limit (MAX_BODY_BYTES, MAX_UPLOAD_BYTES)',
   414: 'A path parameter is over 1000 characters',
   415: 'The content type is not one this route accepts',
+  422: 'The Idempotency-Key was used before for a different request (IDEMPOTENCY_KEY_REUSED): use a new key, or repeat that request exactly',
   429: 'Too many requests: the queue is full (QUEUE_FULL) or the rate limit is reached (RATE_LIMITED); see Retry-After',
   500: 'The prediction failed in the worker',
   503: 'Redis does not answer (REDIS_UNAVAILABLE) or is full (REDIS_OUT_OF_MEMORY); retry shortly',

@@ -1,12 +1,14 @@
 /**
  * The one place that turns errors into HTTP answers: a status, a stable code,
- * a message that names the problem, and every bad field by path.
+ * a message that names the problem, and the bad fields by path (at most
+ * `MAX_LISTED_ISSUES` of them, the rest counted in `moreIssues`, so that a
+ * body wrong everywhere gets a short answer on every face of the API).
  */
-import { EnsembleError, ValidationError } from '@ensembles/core';
+import { EnsembleError, ValidationError, type ValidationIssue } from '@ensembles/core';
 import { RegistryError } from '@ensembles/registry';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { ErrorBody } from './error-responses.js';
+import { type ErrorBody, MAX_LISTED_ISSUES } from './error-responses.js';
 
 /** An error the API raises itself, with its status and code. */
 export class HttpError extends Error {
@@ -26,6 +28,7 @@ const ensembleErrorStatus: Record<EnsembleError['code'], number> = {
   SAFETENSORS_BAD_HEADER: 400,
   SAFETENSORS_BAD_TENSOR: 400,
   SAFETENSORS_UNSUPPORTED_DTYPE: 400,
+  SAFETENSORS_WRONG_FORMAT: 400,
   MANIFEST_INVALID: 400,
   PARAMETERS_INVALID: 400,
   MEMBERS_MISMATCH: 400,
@@ -43,12 +46,13 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
       path: [error.validationContext, ...String(issue.instancePath).split('/').filter(Boolean)].join('.'),
       message: issue.message ?? 'invalid',
     }));
-    return { status: 400, body: { error: { code: 'REQUEST_INVALID', message: 'the request is invalid', issues } } };
+    const message = `the request is invalid${issues.length > MAX_LISTED_ISSUES ? ` (${issues.length} problems)` : ''}`;
+    return { status: 400, body: { error: { code: 'REQUEST_INVALID', message, ...listed(issues) } } };
   }
   if (error instanceof ValidationError) {
     return {
       status: ensembleErrorStatus[error.code],
-      body: { error: { code: error.code, message: error.message, issues: [...error.issues] } },
+      body: { error: { code: error.code, message: shortMessage(error), ...listed(error.issues) } },
     };
   }
   if (error instanceof EnsembleError)
@@ -84,6 +88,22 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
     };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+}
+
+/** The first `MAX_LISTED_ISSUES` issues, and how many more there are (only when there are more). */
+function listed(issues: readonly ValidationIssue[]): Pick<ErrorBody['error'], 'issues' | 'moreIssues'> {
+  if (issues.length <= MAX_LISTED_ISSUES) return { issues: [...issues] };
+  return { issues: issues.slice(0, MAX_LISTED_ISSUES), moreIssues: issues.length - MAX_LISTED_ISSUES };
+}
+
+/**
+ * A validation error's message lists every problem, one a line: past
+ * `MAX_LISTED_ISSUES`, the first ones and a count, as the body's issues.
+ */
+function shortMessage(error: ValidationError): string {
+  if (error.issues.length <= MAX_LISTED_ISSUES) return error.message;
+  const lines = error.message.split('\n');
+  return [...lines.slice(0, 1 + MAX_LISTED_ISSUES), `  - ... and ${error.issues.length - MAX_LISTED_ISSUES} more`].join('\n');
 }
 
 /** Answers `error` with its status and JSON body, for the error handler and for the router's own errors. */

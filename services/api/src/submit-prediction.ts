@@ -2,7 +2,8 @@
  * Submitting a prediction, for every face of the API (the REST routes and
  * the Open Inference Protocol): checks the input and options against the
  * ensemble, puts the input in the job (or, when large, beside it in Redis as
- * binary), queues the job (once per idempotency key), and optionally waits
+ * binary), queues the job (once per idempotency key, which a different
+ * request cannot reuse: see `idempotency-key.ts`), and optionally waits
  * for it. Per submission: the ensemble's name resolved (its version's
  * description is cached), the job added (a large input stored first), and,
  * once it has finished, the job read (a large result with it).
@@ -20,6 +21,7 @@ import {
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';
+import { claimIdempotencyKey, requestDigests } from './idempotency-key.js';
 import { type JobViewWithFile, jobView, queuedView, type ResultForm } from './job-view.js';
 
 export interface PredictionRequest {
@@ -62,9 +64,9 @@ export async function submitPrediction(
   const ttl = config.RESULT_TTL_SECONDS;
   let id: string = randomUUID();
   if (request.idempotencyKey) {
-    // The first submission with this key claims it; retries get its job back.
-    const claimed = await redis.set(keys.idempotency(tenant, request.idempotencyKey), id, 'EX', ttl, 'NX');
-    if (claimed === null) id = (await redis.get(keys.idempotency(tenant, request.idempotencyKey))) ?? id;
+    // The first submission with this key claims it; retries of the same request get its job back, other requests a 422.
+    const digests = requestDigests({ ensemble: request.ensemble, options, input });
+    id = await claimIdempotencyKey(redis, keys, { tenant, key: request.idempotencyKey, job: id, digests, ttlSeconds: ttl });
     const existing = (await Job.fromId(queue, id)) as Job<PredictionJobData> | undefined;
     if (existing) return awaitJob(context, existing, waitSeconds, result, request.clientGone);
   }

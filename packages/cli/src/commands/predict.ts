@@ -18,6 +18,7 @@ import {
   EXAMPLE_WEIGHT_SEED,
   engineNames,
   formatShape,
+  InputError,
   type InputMode,
   isEngineName,
   loadStackedEnsemble,
@@ -129,7 +130,8 @@ function fileJob(values: Record<string, unknown>): { ensemble: StackedEnsemble; 
   const tensor = inputFile.tensors.get('input');
   if (!tensor) {
     const names = [...inputFile.tensors.keys()].join(', ') || 'none';
-    throw new UsageError(`${inputPath} has no tensor named "input" (it has: ${names})`);
+    // A bad file, not a bad command line: exit 1, as for an input of the wrong shape.
+    throw new InputError(`${inputPath} has no tensor named "input" (it has: ${names})`);
   }
   return { ensemble, input: { shape: tensor.shape, data: toFloat32(tensor) }, source: manifestPath };
 }

@@ -7,6 +7,8 @@ export type EnsembleErrorCode =
   | 'SAFETENSORS_BAD_HEADER'
   | 'SAFETENSORS_BAD_TENSOR'
   | 'SAFETENSORS_UNSUPPORTED_DTYPE'
+  /** A file in another format where safetensors was expected: a torch.save checkpoint, a pickle, an ONNX model. */
+  | 'SAFETENSORS_WRONG_FORMAT'
   | 'MANIFEST_INVALID'
   | 'PARAMETERS_INVALID'
   | 'MEMBERS_MISMATCH'

@@ -3,6 +3,7 @@
  */
 
 export { swapToHostOrder } from './byte-order.js';
+export { describeForeignFile } from './describe-foreign-file.js';
 export type { FloatDtype, SafetensorsDtype } from './dtypes.js';
 export { byteLengthOf, bytesPerElement, isFloatDtype, isSafetensorsDtype } from './dtypes.js';
 export type { ReadSafetensorsOptions, SafetensorsFile, SafetensorsTensor } from './read-safetensors.js';

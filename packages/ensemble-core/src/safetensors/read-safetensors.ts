@@ -5,11 +5,14 @@
  *
  * Errors are `SafetensorsError`s: `SAFETENSORS_BAD_HEADER` for the file and
  * header as a whole, `SAFETENSORS_BAD_TENSOR` for one tensor's entry or data
- * layout, `SAFETENSORS_UNSUPPORTED_DTYPE` for an unknown dtype.
+ * layout, `SAFETENSORS_UNSUPPORTED_DTYPE` for an unknown dtype, and
+ * `SAFETENSORS_WRONG_FORMAT` for a file in another format (a `torch.save`
+ * checkpoint, a pickle, an ONNX model: see `describeForeignFile`).
  */
 
 import { type EnsembleErrorCode, SafetensorsError } from '../errors/ensemble-error.js';
 import { formatShape } from '../tensor/tensor.js';
+import { describeForeignFile } from './describe-foreign-file.js';
 import { byteLengthOf, isDimension, isSafetensorsDtype, type SafetensorsDtype } from './dtypes.js';
 import { topLevelKeys } from './top-level-keys.js';
 
@@ -58,15 +61,21 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const error: Fail = (code, message, cause) =>
     new SafetensorsError(code, `${prefix}${message}`, cause === undefined ? undefined : { cause });
   const badHeader = (message: string, cause?: unknown) => error('SAFETENSORS_BAD_HEADER', message, cause);
+  // Until the header reads as a JSON object, the file may be another format altogether (a
+  // torch.save checkpoint, an ONNX model): then that is the error, rather than its bytes read as a header.
+  const implausible = (message: string, cause?: unknown) => {
+    const foreign = describeForeignFile(bytes);
+    return foreign === undefined ? badHeader(message, cause) : error('SAFETENSORS_WRONG_FORMAT', foreign);
+  };
 
-  if (bytes.length < 8) throw badHeader(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  if (bytes.length < 8) throw implausible(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) {
-    throw badHeader(`header length ${declared} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    throw implausible(`header length ${declared} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   }
   const headerLength = Number(declared);
   if (8 + headerLength > bytes.length) {
-    throw badHeader(
+    throw implausible(
       `header length ${headerLength} runs past the end of the file: needs ${8 + headerLength} bytes, file has ${bytes.length}`,
     );
   }
@@ -75,15 +84,15 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch (cause) {
-    throw badHeader('header is not valid UTF-8', cause);
+    throw implausible('header is not valid UTF-8', cause);
   }
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (cause) {
-    throw badHeader(`header is not valid JSON: ${(cause as Error).message}`, cause);
+    throw implausible(`header is not valid JSON: ${(cause as Error).message}`, cause);
   }
-  if (!isPlainObject(header)) throw badHeader(`header must be a JSON object, got ${describe(header)}`);
+  if (!isPlainObject(header)) throw implausible(`header must be a JSON object, got ${describe(header)}`);
 
   const seen = new Set<string>();
   for (const key of topLevelKeys(text)) {

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/ensembles/{name}/predictions`: answers 202 with the queued job,
  * or, with `Prefer: wait=N`, 200 with the result if it is ready in time. An
- * `Idempotency-Key` makes a retried submission return the same job.
+ * `Idempotency-Key` makes a retried submission return the same job; the key
+ * with a different request is refused (422 `IDEMPOTENCY_KEY_REUSED`).
  *
  * Binary both ways: a safetensors body (tensor `input`, options in the query)
  * is read straight into the input tensor, and `Accept:
@@ -103,9 +104,21 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
         schema: {
           params: z.object({ name: z.string().min(1).max(200) }),
           querystring: binaryOptionsQuerySchema,
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional(), prefer: z.string().optional() }).passthrough(),
+          headers: z
+            .object({
+              'idempotency-key': z
+                .string()
+                .min(1)
+                .max(200)
+                .optional()
+                .describe(
+                  'Names this request: a retry with the same key and request returns the same job; the key with a different ensemble, options or input is refused (422 IDEMPOTENCY_KEY_REUSED)',
+                ),
+              prefer: z.string().optional(),
+            })
+            .passthrough(),
           body: predictionBodySchema,
-          response: { 200: jobViewSchema, 202: jobViewSchema, ...errorResponses([400, 404, 414, 413, 415]) },
+          response: { 200: jobViewSchema, 202: jobViewSchema, ...errorResponses([400, 404, 414, 413, 415, 422]) },
         },
       },
       async (request, reply) => {
