@@ -66,7 +66,7 @@ describe('several API processes', () => {
     expect(job.result?.members.shape).toEqual([2, 1, 2]);
   }, 60_000);
 
-  it("answer a wait and a stream for a job the other one submitted", async () => {
+  it('answer a wait and a stream for a job the other one submitted', async () => {
     const [first, second] = await Promise.all([startApi(), startApi()]);
     const { payload, headers } = tinyUpload();
     await fetch(`${first}/v1/ensembles`, { method: 'POST', body: payload, headers });
