@@ -16,34 +16,22 @@ export class WorkerMetrics {
     labelNames: ['ensemble', 'status'],
     registers: [this.registry],
   });
-  private readonly queueTime = new Histogram({
-    name: 'job_queue_seconds',
-    help: 'Submission to completion, less compute',
-    labelNames: ['ensemble'],
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [this.registry],
-  });
-  private readonly computeTime = new Histogram({
-    name: 'job_compute_seconds',
-    help: 'Forward pass a job ran in',
-    labelNames: ['ensemble'],
-    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-    registers: [this.registry],
-  });
-  private readonly batchRows = new Histogram({
-    name: 'job_batch_rows',
-    help: 'Rows in the forward pass a job ran in',
-    labelNames: ['ensemble'],
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-    registers: [this.registry],
-  });
-  private readonly jobsPerPass = new Histogram({
-    name: 'job_batch_jobs',
-    help: 'Jobs sharing the forward pass a job ran in',
-    labelNames: ['ensemble'],
-    buckets: [1, 2, 4, 8, 16, 32, 64],
-    registers: [this.registry],
-  });
+  private readonly queueTime = this.histogram(
+    'job_queue_seconds',
+    'Submission to completion, less compute',
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+  );
+  private readonly computeTime = this.histogram(
+    'job_compute_seconds',
+    'Forward pass a job ran in',
+    [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  );
+  private readonly batchRows = this.histogram(
+    'job_batch_rows',
+    'Rows in the forward pass a job ran in',
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+  );
+  private readonly jobsPerPass = this.histogram('job_batch_jobs', 'Jobs sharing the forward pass a job ran in', [1, 2, 4, 8, 16, 32, 64]);
 
   completed(data: PredictionJobData, result: PredictionJobResult): void {
     const labels = { ensemble: data.ensemble };
@@ -56,6 +44,11 @@ export class WorkerMetrics {
 
   failed(data: PredictionJobData | undefined): void {
     this.finished.inc({ ensemble: data?.ensemble ?? 'unknown', status: 'failed' });
+  }
+
+  /** A histogram of this worker's jobs, by ensemble. */
+  private histogram(name: string, help: string, buckets: number[]): Histogram {
+    return new Histogram({ name, help, labelNames: ['ensemble'], buckets, registers: [this.registry] });
   }
 
   /** Serves `/metrics` on `port` (0: a free one); resolves with the server once it listens. */

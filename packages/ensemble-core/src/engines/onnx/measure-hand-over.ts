@@ -21,6 +21,7 @@ import { seedMlpManifest } from '../../examples/seed-mlp.js';
 import type { ManifestInput } from '../../manifest/manifest-schema.js';
 import { parseManifest } from '../../manifest/parse-manifest.js';
 import type { CompiledEnsemble, PassThread } from '../engine.js';
+import { median } from './caller-thread-policy.js';
 import { OnnxEngine } from './onnx-engine.js';
 
 const runs = Number(process.argv[2] ?? 1000);
@@ -115,11 +116,3 @@ for (const [label, manifest] of Object.entries(ensembles)) {
   await byDefault.dispose();
 }
 await Promise.all(threads.map((thread) => engines[thread].dispose()));
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 === 1
-    ? (sorted[Math.floor(middle)] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
