@@ -24,11 +24,9 @@ export {
   type JobSettings,
   type PredictionJobData,
   type PredictionJobResult,
-  type PredictionOptions,
   predictionJobDataSchema,
   predictionJobOptions,
   predictionJobResultSchema,
-  predictionOptionsSchema,
   RESULT_SUMMARY_METADATA,
 } from './prediction-job.js';
 export { PREDICTION_QUEUE } from './queues.js';

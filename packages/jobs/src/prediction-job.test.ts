@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { predictionJobDataSchema, predictionOptionsSchema } from './prediction-job.js';
+import { predictionJobDataSchema } from './prediction-job.js';
 
 describe('prediction job schemas', () => {
-  it('fills the defaults a caller leaves out', () => {
-    expect(predictionOptionsSchema.parse({})).toEqual({ mode: 'shared', combine: 'none', uncertainty: false });
+  it("fills the options' defaults a caller leaves out", () => {
+    const data = { tenant: 't', ensemble: 'mnist', version: 'a'.repeat(64), options: {}, inputShape: [1, 784], submittedAt: 1 };
+    expect(predictionJobDataSchema.parse(data).options).toEqual({ mode: 'shared', combine: 'none', uncertainty: false });
   });
 
   it('names each bad field by path', () => {

@@ -3,26 +3,11 @@
  * the API puts on the queue (with the input tensor inline, or beside it in
  * Redis when it is large), and the summary the worker returns (with the
  * result file inline, or beside it). Both sides parse with these schemas;
- * nothing is typed twice.
+ * nothing is typed twice. The options are the API's (`@ensembles/protocol`),
+ * carried as parsed.
  */
-import { combineModes, inputModes } from '@ensembles/core';
+import { predictionOptionsSchema } from '@ensembles/protocol';
 import { z } from 'zod';
-
-/** What a caller chooses for one prediction. */
-export const predictionOptionsSchema = z
-  .object({
-    /** `shared`: input `[B, ...]` for every member; `per-member`: `[N, B, ...]`. */
-    mode: z.enum(inputModes).default('shared'),
-    combine: z.enum(combineModes).default('none'),
-    /** Member weights for `combine: "weighted"`, one per member. */
-    weights: z.array(z.number().finite().nonnegative()).max(65_536).optional(),
-    /** Add predictive entropy, mutual information and disagreement (classifiers). */
-    uncertainty: z.boolean().default(false),
-    /** BullMQ priority: 1 is the highest; none is ahead of all prioritized jobs. BullMQ takes at most 2^21 - 1. */
-    priority: z.number().int().min(1).max(2_097_151).optional(),
-  })
-  .strict();
-export type PredictionOptions = z.infer<typeof predictionOptionsSchema>;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');
 const shape = z.array(z.number().int().positive()).min(1).max(16);

@@ -1,24 +1,9 @@
-/** What a live worker tells the system about itself, refreshed with every heartbeat. */
-import { z } from 'zod';
-
-export const workerAnnouncementSchema = z
-  .object({
-    id: z.string(),
-    host: z.string(),
-    pid: z.number().int(),
-    engine: z.string(),
-    backend: z.string(),
-    threads: z.number().int(),
-    concurrency: z.number().int(),
-    /** Ensemble versions it holds compiled. */
-    versions: z.array(z.string()),
-    /** Its compiled-ensemble cache: requests served from it, and versions loaded into it. */
-    cache: z.object({ hits: z.number().int(), loads: z.number().int() }),
-    startedAt: z.number().int(),
-    heartbeatAt: z.number().int(),
-  })
-  .strict();
-export type WorkerAnnouncement = z.infer<typeof workerAnnouncementSchema>;
+/**
+ * A live worker's announcement, refreshed with every heartbeat: its schema is
+ * the API's (`GET /v1/workers` shows it as it is, see `@ensembles/protocol`);
+ * how often it is refreshed, and when it is too old, are said here.
+ */
+export { type WorkerAnnouncement, workerAnnouncementSchema } from '@ensembles/protocol';
 
 /** A worker whose last heartbeat is older than this is not live. */
 export const WORKER_HEARTBEAT_MS = 5_000;

@@ -3,9 +3,9 @@
  * answer on the REST and the Open Inference routes alike: the first issues by
  * path and a count of the rest, as the error schema documents.
  */
+import { errorBodySchema, MAX_LISTED_ISSUES } from '@ensembles/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorBodySchema, MAX_LISTED_ISSUES } from './error-responses.js';
 import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyUpload } from './testing/tiny-ensemble.js';
 

@@ -2,38 +2,10 @@
  * The error answers each route declares, so that the OpenAPI document lists
  * every status a route can answer with, and its body: `{ error: { code,
  * message, issues?, moreIssues? } }`, or `{ error: "..." }` on the Open
- * Inference Protocol.
+ * Inference Protocol (both in `@ensembles/protocol`).
  */
-import { z } from 'zod';
-
-/**
- * The most problems an error body lists: a body wrong everywhere (28,800
- * strings where numbers belong) still gets a short answer, the rest counted.
- */
-export const MAX_LISTED_ISSUES = 20;
-
-export const errorBodySchema = z.object({
-  error: z.object({
-    /** A stable machine code: `INPUT_INVALID`, `QUEUE_FULL`, ... */
-    code: z.string(),
-    message: z.string(),
-    issues: z
-      .array(z.object({ path: z.string(), message: z.string() }))
-      .max(MAX_LISTED_ISSUES)
-      .optional()
-      .describe(`Each bad field by path: the first ${MAX_LISTED_ISSUES} problems found (the rest are counted in moreIssues)`),
-    moreIssues: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe(`How many more problems were found than issues lists; present only when there are more than ${MAX_LISTED_ISSUES}`),
-  }),
-});
-export type ErrorBody = z.infer<typeof errorBodySchema>;
-
-/** The Open Inference Protocol's error: a bare message. */
-export const bareErrorBodySchema = z.object({ error: z.string() });
+import { errorBodySchema } from '@ensembles/protocol';
+import type { z } from 'zod';
 
 const meanings = {
   400: 'The request is invalid: bad JSON, a bad field (each listed by path), or an input that does not fit the ensemble',

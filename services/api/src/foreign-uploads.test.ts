@@ -5,9 +5,9 @@
  * files are core's fixtures (`packages/ensemble-core/fixtures/foreign`).
  */
 import { readFileSync } from 'node:fs';
+import { errorBodySchema } from '@ensembles/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorBodySchema } from './error-responses.js';
 import { multipartBody } from './testing/multipart.js';
 import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyManifest, tinyWeights } from './testing/tiny-ensemble.js';

@@ -1,7 +1,7 @@
 /** The error bodies `toHttpError` makes: at most `MAX_LISTED_ISSUES` issues, the rest counted, and a message as short. */
 import { ManifestError, SafetensorsError } from '@ensembles/core';
+import { errorBodySchema, MAX_LISTED_ISSUES } from '@ensembles/protocol';
 import { describe, expect, it } from 'vitest';
-import { errorBodySchema, MAX_LISTED_ISSUES } from './error-responses.js';
 import { toHttpError } from './http-errors.js';
 
 const issues = (count: number) => Array.from({ length: count }, (_, i) => ({ path: `layers[${i}]`, message: `problem ${i}` }));

@@ -5,10 +5,10 @@
  * body wrong everywhere gets a short answer on every face of the API).
  */
 import { EnsembleError, ValidationError, type ValidationIssue } from '@ensembles/core';
+import { type ErrorBody, MAX_LISTED_ISSUES } from '@ensembles/protocol';
 import { RegistryError } from '@ensembles/registry';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { type ErrorBody, MAX_LISTED_ISSUES } from './error-responses.js';
 
 /** An error the API raises itself, with its status and code. */
 export class HttpError extends Error {

@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Tensor } from '@ensembles/core';
-import type { PredictionOptions, RedisKeys } from '@ensembles/jobs';
+import type { RedisKeys } from '@ensembles/jobs';
+import type { PredictionOptions } from '@ensembles/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { HttpError } from './http-errors.js';

@@ -5,9 +5,9 @@
  * with the other request's job, even when both arrive at once.
  */
 import { float32Tensor, writeSafetensors } from '@ensembles/core';
+import { errorBodySchema } from '@ensembles/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorBodySchema } from './error-responses.js';
 import { multipartBody } from './testing/multipart.js';
 import { startTestApi, type TestApi } from './testing/test-api.js';
 import { tinyManifest, tinyUpload, tinyWeights } from './testing/tiny-ensemble.js';

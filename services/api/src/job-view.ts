@@ -1,7 +1,8 @@
 /**
- * A prediction job as the API shows it: its status, ensemble, timings and,
- * once completed, its result tensors (from the job's return value when they
- * travelled inline, else read back from Redis).
+ * A prediction job as the API shows it (`JobView`, `@ensembles/protocol`):
+ * its status, ensemble, timings and, once completed, its result tensors
+ * (from the job's return value when they travelled inline, else read back
+ * from Redis).
  */
 import { readPredictionResult } from '@ensembles/core';
 import {
@@ -11,33 +12,12 @@ import {
   type PredictionJobResult,
   predictionJobResultSchema,
 } from '@ensembles/jobs';
+import type { JobStatus, JobView, ResultTensorJson } from '@ensembles/protocol';
 import { Job } from 'bullmq';
-import { z } from 'zod';
 import type { AppContext } from './app-context.js';
-import { type ResultTensorJson, resultTensorJsonSchema, tensorToJson } from './tensor-json.js';
+import { tensorToJson } from './tensor-json.js';
 
-export const jobStatuses = ['queued', 'active', 'completed', 'failed'] as const;
-
-export const jobViewSchema = z.object({
-  id: z.string(),
-  url: z.string(),
-  status: z.enum(jobStatuses),
-  ensemble: z.object({ name: z.string(), version: z.string() }),
-  timings: z.object({
-    queuedMs: z.number().optional(),
-    computeMs: z.number().optional(),
-    totalMs: z.number().optional(),
-    batchJobs: z.number().int().optional(),
-    batchRows: z.number().int().optional(),
-  }),
-  /** The worker that ran it (`host:pid`), once completed. */
-  worker: z.string().optional(),
-  result: z.record(z.string(), resultTensorJsonSchema).optional(),
-  error: z.string().optional(),
-});
-export type JobView = z.infer<typeof jobViewSchema>;
-
-function statusOf(state: string): (typeof jobStatuses)[number] {
+function statusOf(state: string): JobStatus {
   if (state === 'active' || state === 'completed' || state === 'failed') return state;
   return 'queued';
 }

@@ -10,14 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { checkPrediction, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
-import {
-  encodeInlineInput,
-  PREDICTION_QUEUE,
-  type PredictionJobData,
-  type PredictionOptions,
-  predictionJobOptions,
-  travelsInline,
-} from '@ensembles/jobs';
+import { encodeInlineInput, PREDICTION_QUEUE, type PredictionJobData, predictionJobOptions, travelsInline } from '@ensembles/jobs';
+import type { PredictionOptions } from '@ensembles/protocol';
 import { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';

@@ -1,30 +1,7 @@
-/** Tensors in JSON bodies: `{ shape, data }`, data flat and row-major. */
+/** Tensors in JSON bodies (`{ shape, data }`, data flat and row-major; schemas in `@ensembles/protocol`) to and from tensors. */
 import { formatShape, sizeOf, type Tensor } from '@ensembles/core';
-import { z } from 'zod';
+import type { ResultTensorJson, TensorJson } from '@ensembles/protocol';
 import { HttpError } from './http-errors.js';
-
-/** The largest finite float32: a larger input value would silently become Infinity. */
-const FLOAT32_MAX = 3.4028234663852886e38;
-export const float32Value = z
-  .number()
-  .min(-FLOAT32_MAX, 'must fit in float32 (|x| <= 3.4028234663852886e38)')
-  .max(FLOAT32_MAX, 'must fit in float32 (|x| <= 3.4028234663852886e38)');
-
-/** An input tensor. */
-export const tensorJsonSchema = z
-  .object({
-    shape: z.array(z.number().int().positive()).min(1).max(16),
-    data: z.array(float32Value),
-  })
-  .strict();
-export type TensorJson = z.infer<typeof tensorJsonSchema>;
-
-/** A result tensor: `null` where a value is not finite (NaN, ±Infinity: an overflow in the model), which JSON cannot hold. */
-export const resultTensorJsonSchema = z.object({
-  shape: z.array(z.number().int().nonnegative()),
-  data: z.array(z.number().nullable()),
-});
-export type ResultTensorJson = z.infer<typeof resultTensorJsonSchema>;
 
 export function tensorFromJson(json: TensorJson, what: string): Tensor {
   const expected = sizeOf(json.shape);

@@ -6,12 +6,13 @@
  * accumulated in float64 and rounded to float32 once at the end.
  */
 
+import { type CombineMode, combineModes } from '@ensembles/protocol';
 import { CombineError } from '../errors/ensemble-error.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { argmaxRow, classLayout, memberLayout, probabilitiesRow } from './member-layout.js';
 
-export const combineModes = ['none', 'mean', 'mean-softmax', 'vote', 'weighted'] as const;
-export type CombineMode = (typeof combineModes)[number];
+// The combine modes are the API's vocabulary (`@ensembles/protocol`, zod only): one home for every face.
+export { type CombineMode, combineModes } from '@ensembles/protocol';
 
 export interface CombineOptions {
   mode: CombineMode;

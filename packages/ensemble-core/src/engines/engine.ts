@@ -5,16 +5,13 @@
  * the duration of a forward pass, but for passes shorter than the hand-over
  * to its thread would be (see `callerThreadMaxMs`).
  */
+import type { InputMode } from '@ensembles/protocol';
 import type { EnsembleArchitecture } from '../manifest/parse-manifest.js';
 import type { StackedEnsemble } from '../stacking/stacked-ensemble.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * `shared`: one minibatch `[B, ...]` for every member (vmap `in_dims=None`).
- * `per-member`: one minibatch per member, `[N, B, ...]` (vmap `in_dims=0`).
- */
-export const inputModes = ['shared', 'per-member'] as const;
-export type InputMode = (typeof inputModes)[number];
+// The input modes are the API's vocabulary (`@ensembles/protocol`, zod only): one home for every face.
+export { type InputMode, inputModes } from '@ensembles/protocol';
 
 /** `vectorized`: one pass for all members. `loop`: one member at a time, the baseline. */
 export const strategies = ['vectorized', 'loop'] as const;

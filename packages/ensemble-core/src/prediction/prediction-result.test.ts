@@ -68,6 +68,10 @@ describe('predictionResult', () => {
     expect(new Float32Array(entropy?.bytes.slice().buffer as ArrayBuffer)[0]).toBeCloseTo(Math.log(2), 6);
   });
 
+  it('describes every result tensor the API names, in the order it lists them', () => {
+    expect(Object.keys(RESULT_TENSORS)).toEqual([...resultTensorNames]);
+  });
+
   it('names every tensor and dtype as RESULT_TENSORS does, in its order', () => {
     for (const combine of ['none', 'mean', 'mean-softmax', 'vote'] as const) {
       const tensors = predictionResult(members, { combine, uncertainty: true }, logits);

@@ -2,8 +2,11 @@
  * The names and element types of the tensors a prediction's result holds:
  * the one naming every face uses (the stored result file, the REST API's
  * JSON, the Open Inference Protocol's outputs, the CLI's `--out` and `--json`).
+ * The names and their order are the API's vocabulary (`@ensembles/protocol`);
+ * this module says what each holds.
  */
 
+import { type ResultTensorName, resultTensorNames } from '@ensembles/protocol';
 import type { EnsembleUncertainty } from '../combine/uncertainty.js';
 import type { SafetensorsDtype } from '../safetensors/dtypes.js';
 
@@ -39,13 +42,9 @@ export const RESULT_TENSORS = {
   mutualInformation: { dtypes: ['F32'], shape: '[B, ...out without its last axis]' },
   /** Share of members (0..1) whose argmax differs from the ensemble's argmax. F32. */
   disagreement: { dtypes: ['F32'], shape: '[B, ...out without its last axis]' },
-} as const satisfies Record<string, ResultTensorSpec>;
+} as const satisfies { readonly [Name in ResultTensorName]: ResultTensorSpec };
 
-/** The name of a result tensor. */
-export type ResultTensorName = keyof typeof RESULT_TENSORS;
-
-/** The names of the result tensors, in the order results list them. */
-export const resultTensorNames = Object.keys(RESULT_TENSORS) as ResultTensorName[];
+export { type ResultTensorName, resultTensorNames };
 
 /** The uncertainty tensors, one per measure of `ensembleUncertainty`, in the order results list them. */
 export const UNCERTAINTY_TENSORS = [

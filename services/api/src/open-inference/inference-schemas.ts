@@ -5,7 +5,7 @@
  * this service knows (any other parameter is accepted and ignored, as the
  * protocol's `$parameters` are open).
  */
-import { combineModes, inputModes } from '@ensembles/core';
+import { combineModes, inputModes } from '@ensembles/protocol';
 import { z } from 'zod';
 
 export const serverMetadataSchema = z.object({

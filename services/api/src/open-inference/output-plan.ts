@@ -11,7 +11,7 @@
  * A parameter that contradicts an asked-for output is refused, not overridden.
  */
 import { isResultTensorName, type ResultTensorName, resultTensorNames, UNCERTAINTY_TENSORS } from '@ensembles/core';
-import type { PredictionOptions } from '@ensembles/jobs';
+import type { PredictionOptions } from '@ensembles/protocol';
 import { HttpError } from '../http-errors.js';
 import type { RequestOutput, RequestParameters } from './inference-schemas.js';
 

@@ -1,4 +1,5 @@
 /** `/v1/ensembles`: register (multipart upload), list, show and delete ensembles. */
+import { type EnsembleInfo, ensembleDetailSchema, ensembleListSchema, registeredEnsembleSchema } from '@ensembles/protocol';
 import type { EnsembleVersionInfo } from '@ensembles/registry';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -6,17 +7,7 @@ import type { AppContext } from '../app-context.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 
-export const ensembleSchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  digest: z.string(),
-  members: z.number().int(),
-  parameters: z.number().int(),
-  bytes: z.number().int(),
-  createdAt: z.number().int(),
-});
-
-function describe(info: EnsembleVersionInfo) {
+function describe(info: EnsembleVersionInfo): EnsembleInfo {
   const { name, version, digest, members, parameters, bytes, createdAt } = info;
   return { name, version, digest, members, parameters, bytes, createdAt };
 }
@@ -32,7 +23,7 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
           summary:
             'Register an ensemble: multipart `manifest` (JSON) and one `weights` file (stacked safetensors) or several `member` files',
           consumes: ['multipart/form-data'],
-          response: { 201: ensembleSchema.extend({ created: z.boolean() }), ...errorResponses([400, 406, 413, 415]) },
+          response: { 201: registeredEnsembleSchema, ...errorResponses([400, 406, 413, 415]) },
         },
       },
       async (request, reply) => {
@@ -64,20 +55,16 @@ export function ensembleRoutes(context: AppContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.get(
-      '/v1/ensembles',
-      { schema: { response: { 200: z.object({ ensembles: z.array(ensembleSchema) }), ...errorResponses([]) } } },
-      async (request) => ({
-        ensembles: (await context.registry.list(request.tenant)).map(describe),
-      }),
-    );
+    app.get('/v1/ensembles', { schema: { response: { 200: ensembleListSchema, ...errorResponses([]) } } }, async (request) => ({
+      ensembles: (await context.registry.list(request.tenant)).map(describe),
+    }));
 
     app.get(
       '/v1/ensembles/:name',
       {
         schema: {
           params: nameParams,
-          response: { 200: ensembleSchema.extend({ versions: z.array(ensembleSchema) }), ...errorResponses([400, 404, 414]) },
+          response: { 200: ensembleDetailSchema, ...errorResponses([400, 404, 414]) },
         },
       },
       async (request) => {

@@ -8,6 +8,7 @@
  * costs nothing per other job. A client that goes away leaves nothing behind.
  */
 import type { PredictionJobData } from '@ensembles/jobs';
+import type { JobErrorEvent, JobEventName, JobView } from '@ensembles/protocol';
 import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -16,10 +17,15 @@ import { clientHasGone } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import type { JobWait } from '../job-completions.js';
-import { type JobView, jobView } from '../job-view.js';
+import { jobView } from '../job-view.js';
 
 const KEEP_ALIVE_MS = 15_000;
 const STATE_POLL_MS = 1_000;
+
+/** One server-sent event, as `@ensembles/protocol` names them: a job view, or why the stream ends without one. */
+function event(name: JobEventName, data: JobView | JobErrorEvent): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
 
 export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -43,7 +49,7 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
       const send = async () => {
         if (finished) return;
         if ((await found.getState()) === 'unknown') {
-          raw.write(`event: error\ndata: ${JSON.stringify({ error: `job ${id} was cancelled or has expired` })}\n\n`);
+          raw.write(event('error', { error: `job ${id} was cancelled or has expired` }));
           end();
           return;
         }
@@ -52,13 +58,12 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
         if (finished) return;
         if (view.status !== last) {
           last = view.status;
-          raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
+          raw.write(event('status', view));
         }
         if (view.status === 'completed' || view.status === 'failed') end();
       };
       const fail = (error: unknown) => {
-        if (!finished)
-          raw.write(`event: error\ndata: ${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n\n`);
+        if (!finished) raw.write(event('error', { error: error instanceof Error ? error.message : String(error) }));
         end();
       };
       const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);

@@ -1,12 +1,13 @@
 /** `/v1/jobs/{id}`: show a job, or cancel it while it waits. Another tenant's job is not found. */
 import type { PredictionJobData } from '@ensembles/jobs';
+import { jobViewSchema } from '@ensembles/protocol';
 import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
-import { jobView, jobViewSchema } from '../job-view.js';
+import { jobView } from '../job-view.js';
 
 const idParams = z.object({ id: z.string().uuid() });
 

@@ -7,11 +7,12 @@
  * `{ "error": "..." }`, as the protocol says; the body parsers and error
  * answers are this plugin's own, so the API's other routes keep theirs.
  */
+import { bareErrorBodySchema } from '@ensembles/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { clientGoneSignal } from '../client-gone.js';
-import { bareErrorBodySchema, errorResponses } from '../error-responses.js';
+import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
 import { HEADER_LENGTH_HEADER } from '../open-inference/binary-tensor-data.js';
 import { binaryTensorData, installInferenceBodyParser } from '../open-inference/inference-body.js';

@@ -9,19 +9,16 @@
  * application/octet-stream` answers a completed job with its stored result
  * file as it is (tensors, the job's summary in `__metadata__.job`).
  */
-import { combineModes, inputModes, readSafetensors, type Tensor, toFloat32 } from '@ensembles/core';
-import { predictionOptionsSchema } from '@ensembles/jobs';
+import { readSafetensors, type Tensor, toFloat32 } from '@ensembles/core';
+import { combineModes, inputModes, jobViewSchema, predictionRequestSchema } from '@ensembles/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { clientGoneSignal } from '../client-gone.js';
 import { errorResponses } from '../error-responses.js';
 import { HttpError } from '../http-errors.js';
-import { jobViewSchema } from '../job-view.js';
 import { submitPrediction } from '../submit-prediction.js';
-import { tensorFromJson, tensorJsonSchema } from '../tensor-json.js';
-
-const predictionBodySchema = predictionOptionsSchema.extend({ input: tensorJsonSchema });
+import { tensorFromJson } from '../tensor-json.js';
 
 /** The options of a safetensors body, as query parameters (a JSON body carries its own). */
 const binaryOptionsQuerySchema = z.object({
@@ -117,7 +114,7 @@ export function predictionRoutes(context: AppContext): FastifyPluginAsyncZod {
               prefer: z.string().optional(),
             })
             .passthrough(),
-          body: predictionBodySchema,
+          body: predictionRequestSchema,
           response: { 200: jobViewSchema, 202: jobViewSchema, ...errorResponses([400, 404, 414, 413, 415, 422]) },
         },
       },
