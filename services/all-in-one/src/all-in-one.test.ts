@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort, type PrivateRedis, startPrivateRedis } from '@ensembles/redis-testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
@@ -11,8 +12,14 @@ let redis: PrivateRedis;
 let child: ChildProcess;
 let base: string;
 
+/** Keys of other software in the same Redis, which the service must leave alone. */
+const FOREIGN = { 'someone-else:config': 'theirs', 'ens-other:queue': 'also theirs' };
+
 beforeAll(async () => {
   redis = await startPrivateRedis();
+  const admin = new Redis(redis.url);
+  await admin.mset(FOREIGN);
+  admin.disconnect();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, [main], {
@@ -55,6 +62,19 @@ describe('npm start (all in one)', () => {
     expect(job.result.combined.shape).toEqual([2, 10]);
     const sum = job.result.combined.data.slice(0, 10).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 5);
+  });
+
+  it('writes only keys under its prefix, and leaves the keys of other software alone', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const keys = await admin.keys('*');
+      const own = keys.filter((key) => !(key in FOREIGN));
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.filter((key) => !key.startsWith('ens:'))).toEqual([]);
+      expect(await admin.mget(...Object.keys(FOREIGN))).toEqual(Object.values(FOREIGN));
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('stops on SIGTERM with exit code 0', async () => {
