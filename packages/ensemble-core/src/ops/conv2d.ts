@@ -8,7 +8,7 @@
  */
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { channelsFirst, channelsLast, rank1 } from '../engines/tfjs/tfjs-value.js';
+import { channelsFirst, channelsLast, rank1 } from '../kernels/tfjs-kernel.js';
 import { formatShape } from '../tensor/tensor.js';
 import { layerName, nonNegativeInt, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';

@@ -5,8 +5,8 @@
 
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { VectorValue } from '../engines/onnx/vector-value.js';
-import { rank1 } from '../engines/tfjs/tfjs-value.js';
+import type { VectorValue } from '../kernels/onnx-kernel.js';
+import { rank1 } from '../kernels/tfjs-kernel.js';
 import { formatShape } from '../tensor/tensor.js';
 import { layerName, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';

@@ -4,8 +4,8 @@
  * float64 reference forward for one member, and its vectorized ONNX form.
  */
 import type { z } from 'zod';
-import type { OnnxLayerContext, VectorValue } from '../engines/onnx/vector-value.js';
-import type { TfjsLayerContext, TfjsValue } from '../engines/tfjs/tfjs-value.js';
+import type { OnnxLayerContext, VectorValue } from '../kernels/onnx-kernel.js';
+import type { TfjsLayerContext, TfjsValue } from '../kernels/tfjs-kernel.js';
 
 /** A float64 tensor for the reference forward: batch first, `[B, ...sample]`. */
 export interface ReferenceTensor {

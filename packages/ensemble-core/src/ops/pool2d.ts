@@ -4,7 +4,7 @@
  * Pooling is per channel, so it runs on any layout without regrouping.
  */
 import { z } from 'zod';
-import { channelsFirst, channelsLast } from '../engines/tfjs/tfjs-value.js';
+import { channelsFirst, channelsLast } from '../kernels/tfjs-kernel.js';
 import { formatShape } from '../tensor/tensor.js';
 import { windowOutput } from './conv2d.js';
 import { positiveInt } from './layer-fields.js';

@@ -3,12 +3,13 @@
  * initializers are the stacked parameters, every layer computing all N
  * members at once. The loop strategy uses the same builder with N = 1.
  */
+
+import { type OnnxLayerContext, toGroupedLayout, toMembersLayout, type VectorValue } from '../../kernels/onnx-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { InputMode } from '../engine.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import type { OnnxGraph } from './onnx-model.js';
-import { type OnnxLayerContext, toGroupedLayout, toMembersLayout, type VectorValue } from './vector-value.js';
 
 export const INPUT_NAME = 'input';
 export const OUTPUT_NAME = 'members';

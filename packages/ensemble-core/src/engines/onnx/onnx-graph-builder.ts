@@ -2,9 +2,10 @@
  * Accumulates nodes and initializers while the vectorized graph is emitted,
  * handing out unique value names.
  */
+import type { OnnxGraphWriter } from '../../kernels/onnx-kernel.js';
 import { type OnnxAttribute, OnnxDataType, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './onnx-model.js';
 
-export class OnnxGraphBuilder {
+export class OnnxGraphBuilder implements OnnxGraphWriter {
   private readonly nodes: OnnxNode[] = [];
   private readonly initializers: OnnxInitializer[] = [];
   private readonly used = new Set<string>();

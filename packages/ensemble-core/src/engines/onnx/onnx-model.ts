@@ -2,6 +2,7 @@
  * An ONNX model as plain data, and its encoding as an ONNX `ModelProto`
  * (field numbers from onnx/onnx.proto). Only the parts this project emits.
  */
+import type { OnnxAttribute } from '../../kernels/onnx-kernel.js';
 import { ProtoMessage } from './protobuf-writer.js';
 
 export const ONNX_OPSET = 17;
@@ -10,10 +11,7 @@ const IR_VERSION = 8;
 export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
 export type OnnxDataType = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
-export type OnnxAttribute =
-  | { readonly kind: 'int'; readonly value: number }
-  | { readonly kind: 'ints'; readonly value: readonly number[] }
-  | { readonly kind: 'float'; readonly value: number };
+export type { OnnxAttribute } from '../../kernels/onnx-kernel.js';
 
 export const attribute = {
   int: (value: number): OnnxAttribute => ({ kind: 'int', value }),

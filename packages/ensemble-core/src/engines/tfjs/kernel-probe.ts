@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tf } from '../../kernels/tfjs-kernel.js';
 import { loadTfjs, type TfjsBackend } from './tfjs-backends.js';
-import type { Tf } from './tfjs-value.js';
 
 export interface KernelComparison {
   /** What is computed, e.g. `matMul [10, 64, 784] x [10, 784, 128]`. */

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { EngineError } from '../../errors/ensemble-error.js';
-import type { Tf } from './tfjs-value.js';
+import type { Tf } from '../../kernels/tfjs-kernel.js';
 
 export const tfjsBackends = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type TfjsBackend = (typeof tfjsBackends)[number];

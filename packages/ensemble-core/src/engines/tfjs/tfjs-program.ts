@@ -5,11 +5,11 @@
  * engine's thread (see `tfjs-worker.ts`).
  */
 import type * as tfjs from '@tensorflow/tfjs-core';
+import { type Tf, type TfjsLayerContext, type TfjsValue, toMembersValue } from '../../kernels/tfjs-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import { memberOf, type StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { InputMode, Strategy } from '../engine.js';
-import { type Tf, type TfjsLayerContext, type TfjsValue, toMembersValue } from './tfjs-value.js';
 
 type Schedule = 'layer by layer' | 'member by member';
 /** Timed calls per schedule before choosing (the first of each is a warm-up). */

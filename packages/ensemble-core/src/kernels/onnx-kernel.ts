@@ -1,6 +1,8 @@
 /**
- * How a value of the vectorized graph holds the N members, and the moves
- * between those layouts.
+ * What an op writes its vectorized ONNX form against, below both the ops and
+ * the ONNX engine (whose graph builder implements `OnnxGraphWriter`): how a
+ * value of the vectorized graph holds the N members, and the moves between
+ * those layouts.
  *
  * - `shared`: `[B, ...sample]`, no member axis yet. Shared-input mode starts
  *   here; the first layer with parameters broadcasts it to all members.
@@ -8,7 +10,21 @@
  * - `grouped`: `[B, N*C, H, W]`, members stacked along channels, so that a
  *   convolution runs as one grouped convolution (`group = N`).
  */
-import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
+/** An attribute of an ONNX node, as plain data. */
+export type OnnxAttribute =
+  | { readonly kind: 'int'; readonly value: number }
+  | { readonly kind: 'ints'; readonly value: readonly number[] }
+  | { readonly kind: 'float'; readonly value: number };
+
+/** What an op adds to the graph with: each call returns the name of the value it made. */
+export interface OnnxGraphWriter {
+  /** A float32 initializer. */
+  constant(hint: string, dims: readonly number[], data: Float32Array): string;
+  /** An int64 initializer (a shape, axes). */
+  int64s(hint: string, values: readonly number[]): string;
+  /** A node with one output. */
+  node(opType: string, inputs: readonly string[], attributes?: Record<string, OnnxAttribute>): string;
+}
 
 export type VectorLayout = 'shared' | 'members' | 'grouped';
 
@@ -22,14 +38,14 @@ export interface VectorValue {
 /** What an op's vectorized form gets to work with. */
 export interface OnnxLayerContext {
   readonly members: number;
-  readonly graph: OnnxGraphBuilder;
+  readonly graph: OnnxGraphWriter;
   /** Stacked float32 parameter `<layer>.<suffix>`, `[N, ...perMemberShape]`. */
   parameter(suffix: string): Float32Array;
   toMembers(x: VectorValue): VectorValue;
   toGrouped(x: VectorValue): VectorValue;
 }
 
-export function toMembersLayout(graph: OnnxGraphBuilder, members: number, x: VectorValue): VectorValue {
+export function toMembersLayout(graph: OnnxGraphWriter, members: number, x: VectorValue): VectorValue {
   switch (x.layout) {
     case 'members':
       return x;
@@ -47,7 +63,7 @@ export function toMembersLayout(graph: OnnxGraphBuilder, members: number, x: Vec
   }
 }
 
-export function toGroupedLayout(graph: OnnxGraphBuilder, members: number, x: VectorValue): VectorValue {
+export function toGroupedLayout(graph: OnnxGraphWriter, members: number, x: VectorValue): VectorValue {
   if (x.layout === 'grouped') return x;
   const [channels, ...spatial] = groupedSample(x);
   const inMembers = toMembersLayout(graph, members, x);
