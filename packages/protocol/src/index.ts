@@ -33,5 +33,12 @@ export {
   predictionRequestSchema,
 } from './prediction-options.js';
 export { type PredictionResultJson, type ResultTensorName, resultTensorNames } from './result-tensors.js';
-export { float32Value, type ResultTensorJson, resultTensorJsonSchema, type TensorJson, tensorJsonSchema } from './tensor-json.js';
+export {
+  FLOAT32_MAX,
+  float32Value,
+  type ResultTensorJson,
+  resultTensorJsonSchema,
+  type TensorJson,
+  tensorJsonSchema,
+} from './tensor-json.js';
 export { type WorkerAnnouncement, type WorkerList, workerAnnouncementSchema, workerListSchema } from './workers.js';

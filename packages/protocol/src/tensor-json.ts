@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 /** The largest finite float32: a larger input value would silently become Infinity. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+export const FLOAT32_MAX = 3.4028234663852886e38;
 export const float32Value = z
   .number()
   .min(-FLOAT32_MAX, 'must fit in float32 (|x| <= 3.4028234663852886e38)')

@@ -6,6 +6,7 @@
  * numbers or, with the binary tensor data extension, as little-endian bytes.
  */
 import { swapToHostOrder, toFloat32 } from '@ensembles/core';
+import { FLOAT32_MAX } from '@ensembles/protocol';
 import { HttpError } from '../http-errors.js';
 
 /** Bytes per element of every datatype the protocol defines (BF16 is Triton's); BYTES has no fixed size. */
@@ -45,8 +46,6 @@ export const NUMERIC_DATATYPES = [
 ] as const satisfies readonly Datatype[];
 export type NumericDatatype = (typeof NUMERIC_DATATYPES)[number];
 
-/** The largest finite float32: a larger value would silently become Infinity. */
-export const FLOAT32_MAX = 3.4028234663852886e38;
 /** The largest integer from which every smaller one is exact in float32. */
 export const FLOAT32_EXACT_INTEGER = 2 ** 24;
 const FLOAT16_MAX = 65504;
@@ -140,13 +139,8 @@ export function float32FromBinary(input: string, datatype: NumericDatatype, byte
     case 'FP32':
     case 'FP16':
     case 'BF16':
-      // Each converts to float32 exactly. A plain Uint8Array view: the conversion copies unaligned bytes with `slice()`.
-      return toFloat32({
-        name: input,
-        dtype: FLOAT_DTYPES[datatype],
-        shape: [count],
-        bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
-      });
+      // Each converts to float32 exactly.
+      return toFloat32({ name: input, dtype: FLOAT_DTYPES[datatype], shape: [count], bytes });
     case 'FP64': {
       const values = hostView(bytes, Float64Array);
       for (let index = 0; index < values.length; index++) {
