@@ -4,6 +4,7 @@
  * layers near identity). Used by the example ensemble and by tests.
  */
 import type { EnsembleArchitecture } from '../manifest/parse-manifest.js';
+import { opDefinition } from '../ops/index.js';
 import type { StackedEnsemble } from '../stacking/stacked-ensemble.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -28,7 +29,16 @@ export function randomMembers(architecture: EnsembleArchitecture, seed: number):
   return Array.from({ length: architecture.manifest.members }, () => {
     const member: MemberParameters = new Map();
     for (const { layer, parameters } of architecture.layers) {
-      if (!('name' in layer)) continue;
+      if (opDefinition(layer.op).kind === 'tensor') {
+        // A graph's own parameters (embeddings, per-member constants): small uniform values.
+        for (const [name, shape] of Object.entries(parameters)) {
+          const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+          for (let i = 0; i < data.length; i++) data[i] = uniform(-0.5, 0.5);
+          member.set(name, data);
+        }
+        continue;
+      }
+      if (layer.name === undefined) continue;
       const weightShape = parameters.weight ?? [1];
       const fanIn = weightShape.slice(1).reduce((a, b) => a * b, 1);
       const bound = 1 / Math.sqrt(fanIn);
@@ -72,4 +82,19 @@ export function randomInput(shape: readonly number[], seed: number): Tensor {
     data[i] = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   }
   return { shape: [...shape], data };
+}
+
+/**
+ * An input for an architecture: `[...lead, ...input shape]`, standard normal,
+ * or for token ids (`int64` inputs) integers from 0 to the largest id the
+ * graph accepts.
+ */
+export function randomArchitectureInput(architecture: EnsembleArchitecture, lead: readonly number[], seed: number): Tensor {
+  const shape = [...lead, ...architecture.manifest.input.shape];
+  if (architecture.manifest.input.dtype !== 'int64') return randomInput(shape, seed);
+  const random = seededRandom(seed);
+  const limit = (architecture.maxInputId ?? 0) + 1;
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * limit);
+  return { shape, data };
 }

@@ -10,6 +10,9 @@
  * - `grouped`: `[B, N*C, H, W]`, members stacked along channels, so that a
  *   convolution runs as one grouped convolution (`group = N`).
  */
+import type { SymbolicShape } from '../tensor/symbolic-shape.js';
+import type { ValueDtype } from '../tensor/value-info.js';
+
 /** An attribute of an ONNX node, as plain data. */
 export type OnnxAttribute =
   | { readonly kind: 'int'; readonly value: number }
@@ -20,8 +23,10 @@ export type OnnxAttribute =
 export interface OnnxGraphWriter {
   /** A float32 initializer. */
   constant(hint: string, dims: readonly number[], data: Float32Array): string;
-  /** An int64 initializer (a shape, axes). */
+  /** A 1-D int64 initializer (a shape, axes). */
   int64s(hint: string, values: readonly number[]): string;
+  /** An int64 initializer of any shape (`[]` for a scalar): gather indices, token ids. */
+  int64Tensor(hint: string, dims: readonly number[], values: readonly number[]): string;
   /** A node with one output. */
   node(opType: string, inputs: readonly string[], attributes?: Record<string, OnnxAttribute>): string;
 }
@@ -79,4 +84,46 @@ function groupedSample(x: VectorValue): readonly [number, ...number[]] {
     throw new Error(`the grouped layout needs a [C, ...spatial] sample, got [${x.sample.join(', ')}]`);
   }
   return [channels, ...spatial];
+}
+
+/**
+ * A value of a graph manifest in the vectorized graph (what tensor ops take
+ * and make): `shared` holds the per-member tensor once, `[...shape]` (the
+ * input in shared mode, constants, and what is computed from them alone);
+ * `members` holds all N, `[N, ...shape]`. `shape` is one member's, with its
+ * symbolic batch.
+ */
+export interface GraphValue {
+  readonly name: string;
+  readonly layout: 'shared' | 'members';
+  readonly shape: SymbolicShape;
+  readonly dtype: ValueDtype;
+}
+
+/** What a tensor op's vectorized form gets to work with. */
+export interface OnnxTensorContext {
+  readonly members: number;
+  readonly graph: OnnxGraphWriter;
+  /** A stacked float32 parameter by its full name, `[N, ...perMemberShape]`. */
+  parameter(name: string): Float32Array;
+}
+
+/** A shared value broadcast to every member: `[N, ...shape]`. */
+export function graphValueToMembers(graph: OnnxGraphWriter, members: number, x: GraphValue): GraphValue {
+  if (x.layout === 'members') return x;
+  const target = graph.int64s('members_shape', [members, ...x.shape.map(() => 1)]);
+  return { ...x, name: graph.node('Expand', [x.name, target]), layout: 'members' };
+}
+
+/**
+ * A members value padded to `rank` per-member axes by unit axes right after
+ * the member axis, so that it broadcasts member against member with a value
+ * of that rank (NumPy broadcasting aligns trailing axes, and would otherwise
+ * set the member axis against a per-member one). Shared values need nothing:
+ * their leading axes broadcast on their own.
+ */
+export function padMembersRank(graph: OnnxGraphWriter, x: GraphValue, rank: number): string {
+  if (x.layout === 'shared' || x.shape.length >= rank) return x.name;
+  const axes = Array.from({ length: rank - x.shape.length }, (_, i) => i + 1);
+  return graph.node('Unsqueeze', [x.name, graph.int64s('pad_axes', axes)]);
 }

@@ -7,6 +7,8 @@
  * - `members`: `[N, B, ...sample]`.
  */
 import type * as tfjs from '@tensorflow/tfjs-core';
+import type { SymbolicShape } from '../tensor/symbolic-shape.js';
+import type { ValueDtype } from '../tensor/value-info.js';
 
 export type Tf = typeof tfjs;
 
@@ -59,4 +61,41 @@ export function channelsFirst(tf: Tf, x: tfjs.Tensor): tfjs.Tensor4D {
  */
 export function rank1(tf: Tf, x: tfjs.Tensor): tfjs.Tensor1D {
   return tf.tensor1d(x.dataSync() as Float32Array);
+}
+
+/**
+ * A value of a graph manifest in the TensorFlow.js pass (what tensor ops take
+ * and make): `shared` `[...shape]` or `members` `[N, ...shape]`, as in the
+ * ONNX form (`GraphValue`). `int64` values are int32 tensors here.
+ */
+export interface TfjsGraphValue {
+  readonly t: tfjs.Tensor;
+  readonly layout: 'shared' | 'members';
+  readonly shape: SymbolicShape;
+  readonly dtype: ValueDtype;
+}
+
+/** What a tensor op's TensorFlow.js form gets to work with. */
+export interface TfjsTensorContext {
+  readonly tf: Tf;
+  readonly members: number;
+  /** A stacked parameter by its full name, `[N, ...perMemberShape]`. */
+  parameter(name: string): tfjs.Tensor;
+  /** A tensor derived once, at the first pass, and kept. */
+  constant(key: string, build: () => tfjs.Tensor): tfjs.Tensor;
+  /** Records where this op departs from one vectorized op (reported by the bench). */
+  note(message: string): void;
+}
+
+/** A shared value broadcast to every member: `[N, ...shape]`. */
+export function tfjsGraphValueToMembers(tf: Tf, members: number, x: TfjsGraphValue): TfjsGraphValue {
+  if (x.layout === 'members') return x;
+  return { ...x, t: tf.broadcastTo(tf.expandDims(x.t, 0), [members, ...x.t.shape]), layout: 'members' };
+}
+
+/** A members value padded to `rank` per-member axes by unit axes after the member axis (see `padMembersRank`). */
+export function padTfjsMembersRank(tf: Tf, x: TfjsGraphValue, rank: number): tfjs.Tensor {
+  if (x.layout === 'shared' || x.shape.length >= rank) return x.t;
+  const [n, ...rest] = x.t.shape;
+  return tf.reshape(x.t, [n as number, ...new Array<number>(rank - x.shape.length).fill(1), ...rest]);
 }

@@ -1,4 +1,5 @@
 /** Every op an ensemble manifest can use, gathered in one table keyed by `op`. */
+import { add, addLayer, div, divLayer, mul, mulLayer, pow, powLayer, sub, subLayer } from './arithmetic.js';
 import { batchnorm, batchnormLayer } from './batchnorm.js';
 import { conv2d, conv2dLayer } from './conv2d.js';
 import { dropout, dropoutLayer } from './dropout.js';
@@ -10,6 +11,8 @@ import { linear, linearLayer } from './linear.js';
 import type { OpDefinition } from './op-definition.js';
 import { avgpool2d, avgpool2dLayer, maxpool2d, maxpool2dLayer } from './pool2d.js';
 import { softmax, softmaxLayer } from './softmax.js';
+import type { TensorOpDefinition } from './tensor-op.js';
+import { constant, constantLayer, parameter, parameterLayer } from './values.js';
 
 export const layerSchemas = [
   flattenLayer,
@@ -25,19 +28,31 @@ export const layerSchemas = [
   geluLayer,
   softmaxLayer,
   dropoutLayer,
+  parameterLayer,
+  constantLayer,
+  addLayer,
+  subLayer,
+  mulLayer,
+  divLayer,
+  powLayer,
 ] as const;
 
 const definitions = [flatten, linear, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, relu, tanh, sigmoid, gelu, softmax, dropout];
+const tensorDefinitions = [parameter, constant, add, sub, mul, div, pow];
 
 /** The op names, in the manifest's words. */
-export const opNames = definitions.map((definition) => definition.op);
+export const opNames = [...definitions, ...tensorDefinitions].map((definition) => definition.op);
+
+/** A layer op or a tensor op, looked up by `op`; `kind` tells them apart. */
+export type AnyOpDefinition = OpDefinition<{ op: string }> | TensorOpDefinition<{ op: string }>;
 
 // Each definition is typed by its own layer; looked up by `op`, it takes that layer.
-const table = new Map<string, OpDefinition<{ op: string }>>(
-  definitions.map((definition) => [definition.op, definition as unknown as OpDefinition<{ op: string }>]),
-);
+const table = new Map<string, AnyOpDefinition>([
+  ...definitions.map((definition) => [definition.op, definition as unknown as OpDefinition<{ op: string }>] as const),
+  ...tensorDefinitions.map((definition) => [definition.op, definition as unknown as TensorOpDefinition<{ op: string }>] as const),
+]);
 
-export function opDefinition(op: string): OpDefinition<{ op: string }> {
+export function opDefinition(op: string): AnyOpDefinition {
   const definition = table.get(op);
   if (!definition) throw new Error(`unknown op "${op}"`);
   return definition;

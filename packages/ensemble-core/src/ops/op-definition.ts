@@ -18,7 +18,13 @@ export type ShapeResult =
   | { readonly shape: readonly number[]; readonly problems?: undefined }
   | { readonly problems: readonly string[]; readonly shape?: readonly number[] };
 
+/**
+ * A layer op: a PyTorch module acting on batch-first rows (`[rows, ...sample]`,
+ * the rows being the batch or a multiple of it), owning the parameters
+ * `<name>.<suffix>`. Tensor ops (`tensor-op.ts`) are the other kind.
+ */
 export interface OpDefinition<Layer extends { op: string }> {
+  readonly kind?: 'layer';
   readonly op: Layer['op'];
   readonly schema: z.ZodType<Layer>;
   /**

@@ -1,42 +1,81 @@
 /**
  * Emits the vectorized ONNX graph of a stacked ensemble: one graph whose
  * initializers are the stacked parameters, every layer computing all N
- * members at once. The loop strategy uses the same builder with N = 1.
+ * members at once by its op's vectorization rule. The loop strategy uses the
+ * same builder with N = 1.
  */
 
-import { type OnnxLayerContext, toGroupedLayout, toMembersLayout, type VectorValue } from '../../kernels/onnx-kernel.js';
+import {
+  type GraphValue,
+  graphValueToMembers,
+  type OnnxLayerContext,
+  type OnnxTensorContext,
+  toGroupedLayout,
+  toMembersLayout,
+  type VectorLayout,
+  type VectorValue,
+} from '../../kernels/onnx-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
+import { batchFirst, type SymbolicShape } from '../../tensor/symbolic-shape.js';
+import type { ValueDtype } from '../../tensor/value-info.js';
 import type { InputMode } from '../engine.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
-import type { OnnxGraph } from './onnx-model.js';
+import { OnnxDataType, type OnnxGraph } from './onnx-model.js';
 
 export const INPUT_NAME = 'input';
 export const OUTPUT_NAME = 'members';
+
+/** A value of the graph in any layout: layer ops read and make `sample` views of it, tensor ops `GraphValue`s. */
+interface Value {
+  readonly name: string;
+  readonly layout: VectorLayout;
+  readonly shape: SymbolicShape;
+  readonly dtype: ValueDtype;
+}
 
 export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): OnnxGraph {
   const { architecture, parameters } = ensemble;
   const { members, input } = architecture.manifest;
   const graph = new OnnxGraphBuilder();
-  let value: VectorValue = { name: INPUT_NAME, layout: mode === 'shared' ? 'shared' : 'members', sample: input.shape };
+  const parameter = (name: string): Float32Array => {
+    const data = parameters.get(name);
+    if (!data) throw new Error(`stacked parameter ${name} is missing`);
+    return data;
+  };
+  const rows = (x: Value): VectorValue => ({ name: x.name, layout: x.layout, sample: x.shape.slice(1) as number[] });
+  const whole = (x: Value): GraphValue => {
+    const value = x.layout === 'grouped' ? { ...x, ...toMembersLayout(graph, members, rows(x)) } : x;
+    return { name: value.name, layout: value.layout === 'shared' ? 'shared' : 'members', shape: x.shape, dtype: x.dtype };
+  };
 
-  for (const { layer } of architecture.layers) {
+  // The engine's input is float32; token ids travel as exact float32 integers and become int64 here.
+  const inputName = input.dtype === 'int64' ? graph.node('Cast', [INPUT_NAME], { to: { kind: 'int', value: OnnxDataType.INT64 } }) : INPUT_NAME;
+  const values = new Map<string, Value>([
+    ['input', { name: inputName, layout: mode === 'shared' ? 'shared' : 'members', shape: batchFirst(input.shape), dtype: input.dtype }],
+  ]);
+  const tensorContext: OnnxTensorContext = { members, graph, parameter };
+
+  for (const { id, layer, inputs } of architecture.layers) {
+    const definition = opDefinition(layer.op);
+    const read = inputs.map((name) => values.get(name) as Value);
+    if (definition.kind === 'tensor') {
+      values.set(id, definition.onnx(tensorContext, layer, read.map(whole)));
+      continue;
+    }
+    const x = read[0] as Value;
     const context: OnnxLayerContext = {
       members,
       graph,
-      parameter(suffix) {
-        const name = `${'name' in layer ? layer.name : layer.op}.${suffix}`;
-        const data = parameters.get(name);
-        if (!data) throw new Error(`stacked parameter ${name} is missing`);
-        return data;
-      },
-      toMembers: (x) => toMembersLayout(graph, members, x),
-      toGrouped: (x) => toGroupedLayout(graph, members, x),
+      parameter: (suffix) => parameter(`${layer.name}.${suffix}`),
+      toMembers: (v) => toMembersLayout(graph, members, v),
+      toGrouped: (v) => toGroupedLayout(graph, members, v),
     };
-    value = opDefinition(layer.op).onnx(context, layer, value);
+    const out = definition.onnx(context, layer, rows(x));
+    values.set(id, { name: out.name, layout: out.layout, shape: [x.shape[0] as number, ...out.sample], dtype: 'float32' });
   }
 
-  const output = toMembersLayout(graph, members, value);
+  const output = graphValueToMembers(graph, members, whole(values.get(architecture.output) as Value));
   graph.alias(output.name, OUTPUT_NAME);
   const leading = mode === 'shared' ? ['batch'] : [members, 'batch'];
   return graph.build(

@@ -25,6 +25,13 @@ export class OnnxGraphBuilder implements OnnxGraphWriter {
     return name;
   }
 
+  int64Tensor(hint: string, dims: readonly number[], values: readonly number[]): string {
+    const name = this.uniqueName(hint);
+    const data = BigInt64Array.from(values, (value) => BigInt(value));
+    this.initializers.push({ name, dataType: OnnxDataType.INT64, dims: [...dims], data });
+    return name;
+  }
+
   /** Appends a node with one output and returns that output's name. */
   node(opType: string, inputs: readonly string[], attributes?: Record<string, OnnxAttribute>): string {
     const output = this.uniqueName(opType.toLowerCase());

@@ -18,21 +18,31 @@ export function referenceForward(ensemble: StackedEnsemble, input: Tensor, mode:
   const batch = checkInput(architecture, input, mode);
   const sampleShape = [batch, ...architecture.manifest.input.shape];
   const memberInput = mode === 'shared' ? input.data.length : input.data.length / n;
+  const memberSlice = (name: string, m: number): Float64Array => {
+    const stacked = parameters.get(name) as Float32Array;
+    const size = stacked.length / n;
+    return Float64Array.from(stacked.subarray(m * size, (m + 1) * size));
+  };
   const outputs: Float64Array[] = [];
 
   for (let m = 0; m < n; m++) {
     const offset = mode === 'shared' ? 0 : m * memberInput;
-    let x: ReferenceTensor = { shape: sampleShape, data: Float64Array.from(input.data.subarray(offset, offset + memberInput)) };
-    for (const { layer, parameters: shapes } of architecture.layers) {
+    const values = new Map<string, ReferenceTensor>([
+      ['input', { shape: sampleShape, data: Float64Array.from(input.data.subarray(offset, offset + memberInput)) }],
+    ]);
+    for (const { id, layer, inputs, parameters: shapes } of architecture.layers) {
+      const definition = opDefinition(layer.op);
+      const read = inputs.map((name) => values.get(name) as ReferenceTensor);
       const params: Record<string, Float64Array> = {};
-      for (const suffix of Object.keys(shapes)) {
-        const stacked = parameters.get(`${(layer as { name: string }).name}.${suffix}`) as Float32Array;
-        const size = stacked.length / n;
-        params[suffix] = Float64Array.from(stacked.subarray(m * size, (m + 1) * size));
+      if (definition.kind === 'tensor') {
+        for (const name of Object.keys(shapes)) params[name] = memberSlice(name, m);
+        values.set(id, definition.reference(layer, read, params));
+      } else {
+        for (const suffix of Object.keys(shapes)) params[suffix] = memberSlice(`${layer.name}.${suffix}`, m);
+        values.set(id, definition.reference(layer, read[0] as ReferenceTensor, params));
       }
-      x = opDefinition(layer.op).reference(layer, x, params);
     }
-    outputs.push(x.data);
+    outputs.push((values.get(architecture.output) as ReferenceTensor).data);
   }
   const data = new Float64Array(outputs.reduce((total, out) => total + out.length, 0));
   for (const [m, out] of outputs.entries()) data.set(out, m * out.length);

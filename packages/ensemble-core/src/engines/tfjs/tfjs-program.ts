@@ -5,9 +5,16 @@
  * engine's thread (see `tfjs-worker.ts`).
  */
 import type * as tfjs from '@tensorflow/tfjs-core';
-import { type Tf, type TfjsLayerContext, type TfjsValue, toMembersValue } from '../../kernels/tfjs-kernel.js';
+import {
+  type Tf,
+  type TfjsGraphValue,
+  type TfjsLayerContext,
+  tfjsGraphValueToMembers,
+  toMembersValue,
+} from '../../kernels/tfjs-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import { memberOf, type StackedEnsemble } from '../../stacking/stacked-ensemble.js';
+import { batchFirst } from '../../tensor/symbolic-shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { InputMode, Strategy } from '../engine.js';
 
@@ -130,39 +137,59 @@ export class TfjsProgram {
     const { tf } = this;
     const { architecture } = this.ensemble;
     const members = architecture.manifest.members;
+    const parameter = (name: string): tfjs.Tensor => {
+      const tensor = this.parameters.get(name);
+      if (!tensor) throw new Error(`stacked parameter ${name} is missing`);
+      return tensor;
+    };
+    const constant = (index: number) => (key: string, build: () => tfjs.Tensor) => {
+      const id = `${index}:${key}`;
+      let tensor = this.constants.get(id);
+      if (!tensor) {
+        tensor = tf.keep(build());
+        this.constants.set(id, tensor);
+      }
+      return tensor;
+    };
+    const note = (message: string) => this.notes.add(message);
     return tf.tidy(() => {
-      let value: TfjsValue = {
-        t: tf.tensor(input.data, [...input.shape]),
-        layout: mode === 'shared' ? 'shared' : 'members',
-        sample: architecture.manifest.input.shape,
-      };
-      for (const { index, layer } of architecture.layers) {
+      const data = tf.tensor(input.data, [...input.shape]);
+      const values = new Map<string, TfjsGraphValue>([
+        [
+          'input',
+          {
+            // Token ids travel as exact float32 integers; TensorFlow.js indexes with int32.
+            t: architecture.manifest.input.dtype === 'int64' ? tf.cast(data, 'int32') : data,
+            layout: mode === 'shared' ? 'shared' : 'members',
+            shape: batchFirst(architecture.manifest.input.shape),
+            dtype: architecture.manifest.input.dtype,
+          },
+        ],
+      ]);
+      for (const { index, id, layer, inputs } of architecture.layers) {
+        const definition = opDefinition(layer.op);
+        const read = inputs.map((name) => values.get(name) as TfjsGraphValue);
+        if (definition.kind === 'tensor') {
+          values.set(id, definition.tfjs({ tf, members, parameter, constant: constant(index), note }, layer, read));
+          continue;
+        }
+        const x = read[0] as TfjsGraphValue;
         const context: TfjsLayerContext = {
           tf,
           members,
           batchedKernels: this.options.batchedKernels,
-          split: (x) => this.split(x),
-          parameter: (suffix) => {
-            const tensor = this.parameters.get(`${(layer as { name: string }).name}.${suffix}`);
-            if (!tensor) throw new Error(`stacked parameter ${(layer as { name: string }).name}.${suffix} is missing`);
-            return tensor;
-          },
-          constant: (key, build) => {
-            const id = `${index}:${key}`;
-            let tensor = this.constants.get(id);
-            if (!tensor) {
-              tensor = tf.keep(build());
-              this.constants.set(id, tensor);
-            }
-            return tensor;
-          },
-          note: (message) => this.notes.add(message),
-          toMembers: (x) => toMembersValue(tf, members, x),
+          split: (v) => this.split(v),
+          parameter: (suffix) => parameter(`${layer.name}.${suffix}`),
+          constant: constant(index),
+          note,
+          toMembers: (v) => toMembersValue(tf, members, v),
         };
-        value = opDefinition(layer.op).tfjs(context, layer, value);
+        const out = definition.tfjs(context, layer, { t: x.t, layout: x.layout, sample: x.shape.slice(1) as number[] });
+        values.set(id, { t: out.t, layout: out.layout, shape: [x.shape[0] as number, ...out.sample], dtype: 'float32' });
       }
+      const output = tfjsGraphValueToMembers(tf, members, values.get(architecture.output) as TfjsGraphValue);
       // An own copy: backends may share buffers between tensors, and this one is transferred.
-      return (toMembersValue(tf, members, value).t.dataSync() as Float32Array).slice();
+      return (output.t.dataSync() as Float32Array).slice();
     });
   }
 }
