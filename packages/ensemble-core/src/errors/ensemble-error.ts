@@ -12,6 +12,8 @@ export type EnsembleErrorCode =
   | 'MANIFEST_INVALID'
   | 'PARAMETERS_INVALID'
   | 'MEMBERS_MISMATCH'
+  /** Members' ONNX files that cannot become one vectorized ensemble: unreadable, different graphs, an unsupported op. */
+  | 'ONNX_IMPORT_INVALID'
   | 'INPUT_INVALID'
   | 'COMBINE_INVALID'
   | 'RESULT_INVALID'
@@ -61,6 +63,13 @@ export class ParametersError extends ValidationError {
 export class MembersMismatchError extends ValidationError {
   constructor(issues: readonly ValidationIssue[]) {
     super('MEMBERS_MISMATCH', 'ensemble members do not agree', issues);
+  }
+}
+
+/** ONNX members that cannot be imported; the message names the file and, where there is one, the node. */
+export class OnnxImportError extends EnsembleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ONNX_IMPORT_INVALID', message, options);
   }
 }
 

@@ -19,9 +19,7 @@ const graphFields = {
 };
 
 function withGraphFields(schema: z.ZodObject): z.ZodObject {
-  return 'name' in schema.shape
-    ? schema.extend(graphFields)
-    : schema.extend({ name: layerName.optional(), ...graphFields });
+  return 'name' in schema.shape ? schema.extend(graphFields) : schema.extend({ name: layerName.optional(), ...graphFields });
 }
 
 type GraphFields = { name?: string; inputs?: string[] | undefined };

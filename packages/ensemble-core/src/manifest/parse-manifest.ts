@@ -121,7 +121,10 @@ function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
     }
     if (inputs.length < arity[0] || inputs.length > arity[1]) {
       const count = arity[0] === arity[1] ? `${arity[0]}` : `${arity[0]} to ${arity[1]}`;
-      issues.push({ path: `${path}.inputs`, message: `${layer.op} takes ${count} input${arity[1] === 1 ? '' : 's'}, got ${inputs.length}` });
+      issues.push({
+        path: `${path}.inputs`,
+        message: `${layer.op} takes ${count} input${arity[1] === 1 ? '' : 's'}, got ${inputs.length}`,
+      });
     }
     values.set(id, undefined); // unknown until its shape rule succeeds
     if (known.length !== inputs.length || inputs.length < arity[0] || inputs.length > arity[1]) return;
@@ -156,7 +159,8 @@ function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
     for (const problem of result.problems ?? []) issues.push({ path, message: `${layer.op} ${problem}` });
     const parameters = definition.parameters?.(layer, input) ?? {};
     if (layer.name !== undefined) {
-      for (const [suffix, parameterShape] of Object.entries(parameters)) addParameter(`${layer.name}.${suffix}`, parameterShape, path, duplicate);
+      for (const [suffix, parameterShape] of Object.entries(parameters))
+        addParameter(`${layer.name}.${suffix}`, parameterShape, path, duplicate);
       for (const buffer of definition.ignorableBuffers ?? []) ignorableBuffers.add(`${layer.name}.${buffer}`);
     }
     if (!result.shape) return;
@@ -168,7 +172,8 @@ function resolveArchitecture(manifest: Manifest): EnsembleArchitecture {
 
   function addParameter(name: string, shape: readonly number[], path: string, duplicate: boolean): void {
     // A layer whose name repeats another's is reported once, for its name.
-    if (parameterShapes.has(name) && !duplicate) issues.push({ path, message: `declares parameter ${name}, which another layer declares too` });
+    if (parameterShapes.has(name) && !duplicate)
+      issues.push({ path, message: `declares parameter ${name}, which another layer declares too` });
     parameterShapes.set(name, shape);
   }
 

@@ -14,7 +14,7 @@ import { padMembersRank } from '../kernels/onnx-kernel.js';
 import { padTfjsMembersRank } from '../kernels/tfjs-kernel.js';
 import { broadcastShapes } from '../tensor/symbolic-shape.js';
 import type { ReferenceTensor } from './op-definition.js';
-import { stridesOf, type TensorOpDefinition, defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, stridesOf, type TensorOpDefinition } from './tensor-op.js';
 
 const arithmeticOps = {
   add: { onnx: 'Add', tfjs: 'add', fn: (a: number, b: number) => a + b },

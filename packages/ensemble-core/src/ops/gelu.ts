@@ -1,6 +1,7 @@
 /**
- * `gelu`: PyTorch `nn.GELU`, exact (`x·Φ(x)` with erf, the default) or with
- * the `tanh` approximation. Built from primitive ONNX ops (opset 17 has no
+ * `gelu`: PyTorch `nn.GELU(approximate='none')`: exact (`x·Φ(x)` with erf,
+ * `approximate: 'none'`, the default) or with the tanh approximation
+ * (`approximate: 'tanh'`). Built from primitive ONNX ops (opset 17 has no
  * Gelu); ONNX Runtime fuses the pattern.
  */
 import { z } from 'zod';

@@ -1,6 +1,10 @@
 /**
- * `layernorm`: PyTorch `nn.LayerNorm(features)` over the last axis (biased
- * variance). Parameters `weight [features]`, `bias [features]`.
+ * `layernorm`: PyTorch `nn.LayerNorm(normalized_shape, eps=1e-5,
+ * elementwise_affine=True, bias=True)` with biased variance. `features` is
+ * the normalized shape: a number normalizes the last axis, a list the
+ * trailing axes of that shape. Parameters `weight` and `bias`, each of the
+ * normalized shape: with `elementwiseAffine: false` neither, with
+ * `bias: false` no `bias`.
  *
  * Vectorized as ONNX `LayerNormalization` without affine terms (the same for
  * every member) followed by the per-member affine transform, broadcast over
@@ -12,22 +16,44 @@ import { layerName, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';
 
 export const layernormLayer = z
-  .object({ op: z.literal('layernorm'), name: layerName, features: positiveInt, eps: z.number().positive().default(1e-5) })
+  .object({
+    op: z.literal('layernorm'),
+    name: layerName,
+    features: z.union([positiveInt, z.array(positiveInt).min(1).max(8)]),
+    eps: z.number().positive().default(1e-5),
+    elementwiseAffine: z.boolean().default(true),
+    bias: z.boolean().default(true),
+  })
   .strict();
 export type LayernormLayer = z.infer<typeof layernormLayer>;
+
+/** The normalized (trailing) shape. */
+function normalizedShape(layer: LayernormLayer): number[] {
+  return typeof layer.features === 'number' ? [layer.features] : [...layer.features];
+}
 
 export const layernorm = defineOp<LayernormLayer>({
   op: 'layernorm',
   schema: layernormLayer,
   inferShape(layer, input) {
-    if (input.at(-1) !== layer.features) {
-      return { problems: [`normalizes ${layer.features} features over the last axis but receives ${formatShape(input)}`], shape: input };
+    const shape = normalizedShape(layer);
+    const trailing = input.slice(Math.max(0, input.length - shape.length));
+    if (trailing.length !== shape.length || trailing.some((dim, i) => dim !== shape[i])) {
+      const what =
+        typeof layer.features === 'number'
+          ? `normalizes ${layer.features} features over the last axis`
+          : `normalizes the trailing ${formatShape(shape)} axes (features)`;
+      return { problems: [`${what} but receives ${formatShape(input)}`], shape: input };
     }
     return { shape: input };
   },
-  parameters: (layer) => ({ weight: [layer.features], bias: [layer.features] }),
+  parameters(layer): Record<string, number[]> {
+    if (!layer.elementwiseAffine) return {};
+    const shape = normalizedShape(layer);
+    return layer.bias ? { weight: shape, bias: shape } : { weight: shape };
+  },
   reference(layer, x, params) {
-    const f = layer.features;
+    const f = normalizedShape(layer).reduce((a, b) => a * b, 1);
     const data = new Float64Array(x.data.length);
     for (let start = 0; start < data.length; start += f) {
       let mean = 0;
@@ -38,30 +64,43 @@ export const layernorm = defineOp<LayernormLayer>({
       variance /= f;
       const inv = 1 / Math.sqrt(variance + layer.eps);
       for (let i = 0; i < f; i++) {
-        data[start + i] = ((x.data[start + i] as number) - mean) * inv * (params.weight?.[i] as number) + (params.bias?.[i] as number);
+        const weight = params.weight ? (params.weight[i] as number) : 1;
+        const bias = params.bias ? (params.bias[i] as number) : 0;
+        data[start + i] = ((x.data[start + i] as number) - mean) * inv * weight + bias;
       }
     }
     return { shape: x.shape, data };
   },
   onnx(ctx, layer, input) {
-    const x = input.layout === 'grouped' ? ctx.toMembers(input) : input;
-    const f = layer.features;
+    const shape = normalizedShape(layer);
+    const f = shape.reduce((a, b) => a * b, 1);
+    // Grouped channels mix the member axis in: normalizing over them needs the members apart.
+    const x = input.layout === 'grouped' && (layer.elementwiseAffine || shape.length >= input.sample.length) ? ctx.toMembers(input) : input;
     const normalized = ctx.graph.node(
       'LayerNormalization',
-      [x.name, ctx.graph.constant('ln_ones', [f], new Float32Array(f).fill(1)), ctx.graph.constant('ln_zeros', [f], new Float32Array(f))],
-      { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: layer.eps } },
+      [
+        x.name,
+        ctx.graph.constant('ln_ones', shape, new Float32Array(f).fill(1)),
+        ctx.graph.constant('ln_zeros', shape, new Float32Array(f)),
+      ],
+      { axis: { kind: 'int', value: -shape.length }, epsilon: { kind: 'float', value: layer.eps } },
     );
-    const affineDims = [ctx.members, 1, ...x.sample.slice(0, -1).map(() => 1), f];
-    const scaled = ctx.graph.node('Mul', [normalized, ctx.graph.constant('ln_weight', affineDims, ctx.parameter('weight'))]);
-    const name = ctx.graph.node('Add', [scaled, ctx.graph.constant('ln_bias', affineDims, ctx.parameter('bias'))]);
+    if (!layer.elementwiseAffine) return { ...x, name: normalized };
+    const affineDims = [ctx.members, 1, ...x.sample.slice(0, -shape.length).map(() => 1), ...shape];
+    let name = ctx.graph.node('Mul', [normalized, ctx.graph.constant('ln_weight', affineDims, ctx.parameter('weight'))]);
+    if (layer.bias) name = ctx.graph.node('Add', [name, ctx.graph.constant('ln_bias', affineDims, ctx.parameter('bias'))]);
     return { name, layout: 'members', sample: x.sample };
   },
   tfjs(ctx, layer, x) {
     const { tf } = ctx;
-    const { mean, variance } = tf.moments(x.t, -1, true);
+    const shape = normalizedShape(layer);
+    const axes = shape.map((_, i) => x.t.shape.length - shape.length + i);
+    const { mean, variance } = tf.moments(x.t, axes, true);
     const normalized = tf.mul(tf.sub(x.t, mean), tf.rsqrt(tf.add(variance, layer.eps)));
-    const dims = [ctx.members, 1, ...x.sample.slice(0, -1).map(() => 1), layer.features];
-    const weight = tf.reshape(ctx.parameter('weight'), dims);
-    return { t: tf.add(tf.mul(normalized, weight), tf.reshape(ctx.parameter('bias'), dims)), layout: 'members', sample: x.sample };
+    if (!layer.elementwiseAffine) return { ...x, t: normalized };
+    const dims = [ctx.members, 1, ...x.sample.slice(0, -shape.length).map(() => 1), ...shape];
+    let t = tf.mul(normalized, tf.reshape(ctx.parameter('weight'), dims));
+    if (layer.bias) t = tf.add(t, tf.reshape(ctx.parameter('bias'), dims));
+    return { t, layout: 'members', sample: x.sample };
   },
 });

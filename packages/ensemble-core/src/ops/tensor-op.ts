@@ -35,9 +35,15 @@ export interface TensorOpDefinition<Layer extends { op: string }> {
   /**
    * One member, float64, from the op's PyTorch/ONNX definition. Inputs and
    * output have concrete shapes; `params` holds this member's slice of the
-   * parameters the op declares, by full name.
+   * parameters the op declares, by full name; `infos` the inputs' symbolic
+   * shapes (which axis is the batch, which a batch of one cannot tell).
    */
-  reference(layer: Layer, inputs: readonly ReferenceTensor[], params: Readonly<Record<string, Float64Array>>): ReferenceTensor;
+  reference(
+    layer: Layer,
+    inputs: readonly ReferenceTensor[],
+    params: Readonly<Record<string, Float64Array>>,
+    infos: readonly ValueInfo[],
+  ): ReferenceTensor;
   /** The vectorized ONNX form (the loop strategy runs it with N = 1). */
   onnx(ctx: OnnxTensorContext, layer: Layer, inputs: readonly GraphValue[]): GraphValue;
   /** The TensorFlow.js form. */

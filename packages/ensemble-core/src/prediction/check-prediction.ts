@@ -19,7 +19,8 @@ import type { PredictionRequestOptions } from './prediction-options.js';
  *
  * - `options.mode` is `shared` or `per-member`, and the input's shape fits it
  *   (`[B, ...in]`, or `[N, B, ...in]`) and the manifest.
- * - Every input value is finite (no NaN, no ±Infinity).
+ * - Every input value is finite (no NaN, no ±Infinity); token ids (an `int64`
+ *   input) are integers within the graph's tables.
  * - `options.combine` is a known mode; `weighted` has exactly N weights, each
  *   finite and non-negative, not all zero; no other mode has weights.
  * - `vote`, `mean-softmax` and `uncertainty` need a class axis: a per-sample
@@ -43,8 +44,26 @@ export function checkPrediction(architecture: EnsembleArchitecture, input: Tenso
   const batch = checkInput(architecture, input, options.mode);
   checkCombine(architecture, options);
   checkFinite(input.data, 'input');
+  if (architecture.manifest.input.dtype === 'int64') checkTokenIds(input.data, architecture.maxInputId);
   return batch;
 }
+
+/**
+ * Token ids (an `int64` input) are integers from 0 to the largest id the
+ * graph's tables hold; they travel as float32, exact up to 2^24.
+ */
+function checkTokenIds(data: Float32Array, maxId: number | undefined): void {
+  const limit = Math.min(maxId ?? MAX_EXACT_ID, MAX_EXACT_ID);
+  for (let index = 0; index < data.length; index++) {
+    const value = data[index] as number;
+    if (!Number.isInteger(value) || value < 0 || value > limit) {
+      throw new InputError(`input holds ${value} at index ${index}; token ids must be integers from 0 to ${limit}`);
+    }
+  }
+}
+
+/** The largest integer every id up to which float32 holds exactly. */
+const MAX_EXACT_ID = 2 ** 24;
 
 /** The combine options and uncertainty, against the ensemble's member count and output shape. */
 function checkCombine(architecture: EnsembleArchitecture, options: PredictionRequestOptions): void {

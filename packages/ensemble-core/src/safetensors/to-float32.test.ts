@@ -61,8 +61,19 @@ describe('toFloat32', () => {
     expect(toFloat32(tensorOf('BF16', [0, 4], new Uint8Array(0)))).toEqual(new Float32Array(0));
   });
 
-  it.each<SafetensorsDtype>(['I64', 'U8', 'BOOL', 'F8_E4M3'])('refuses %s, naming the tensor', (dtype) => {
-    const call = () => toFloat32(tensorOf(dtype, [8], new Uint8Array(64).subarray(0, dtype === 'I64' ? 64 : 8)));
+  it('converts I64 and I32 token ids exactly, and refuses ids beyond 2^24', () => {
+    const ids = new BigInt64Array([0n, 7n, 49_999n, BigInt(2 ** 24)]);
+    expect([...toFloat32(tensorOf('I64', [4], new Uint8Array(ids.buffer)))]).toEqual([0, 7, 49_999, 2 ** 24]);
+    const small = new Int32Array([3, -1]);
+    expect([...toFloat32(tensorOf('I32', [2], new Uint8Array(small.buffer)))]).toEqual([3, -1]);
+    const big = new BigInt64Array([1n, BigInt(2 ** 24 + 1)]);
+    expect(() => toFloat32(tensorOf('I64', [2], new Uint8Array(big.buffer)))).toThrow(
+      'tensor "w": I64 value 16777217 at index 1 is beyond 2^24, which float32 cannot hold exactly',
+    );
+  });
+
+  it.each<SafetensorsDtype>(['U8', 'BOOL', 'F8_E4M3'])('refuses %s, naming the tensor', (dtype) => {
+    const call = () => toFloat32(tensorOf(dtype, [8], new Uint8Array(8)));
     expect(call).toThrow(SafetensorsError);
     expect(call).toThrow(expect.objectContaining({ code: 'SAFETENSORS_UNSUPPORTED_DTYPE' }));
     expect(call).toThrow(`tensor "w": cannot convert ${dtype} to float32`);

@@ -1,6 +1,7 @@
 /**
  * Decodes a safetensors float tensor (F32, F16, BF16, F64) into a new
- * Float32Array, using typed-array views (never a DataView per element).
+ * Float32Array, using typed-array views (never a DataView per element), and
+ * an integer one (I64, I32: token ids) where float32 holds every value exactly.
  */
 
 import { SafetensorsError } from '../errors/ensemble-error.js';
@@ -11,20 +12,22 @@ import type { SafetensorsTensor } from './read-safetensors.js';
 
 /**
  * The tensor's values as a new Float32Array (row-major). F64 values are
- * rounded to the nearest float32; F16 and BF16 convert exactly.
+ * rounded to the nearest float32; F16 and BF16 convert exactly; I64 and I32
+ * values (token ids) convert when within ±2^24, where float32 is exact.
  *
- * @throws SafetensorsError `SAFETENSORS_UNSUPPORTED_DTYPE` for non-float
- *   dtypes, `SAFETENSORS_BAD_TENSOR` when the byte count does not match the shape.
+ * @throws SafetensorsError `SAFETENSORS_UNSUPPORTED_DTYPE` for other dtypes and
+ *   for integers beyond ±2^24, `SAFETENSORS_BAD_TENSOR` when the byte count
+ *   does not match the shape.
  * @example
  * const tensor = readSafetensors(bytes).tensors.get('fc1.weight');
  * if (tensor) console.log(toFloat32(tensor)); // Float32Array [...]
  */
 export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   const { name, dtype, shape, bytes } = tensor;
-  if (!isFloatDtype(dtype)) {
+  if (!isFloatDtype(dtype) && dtype !== 'I64' && dtype !== 'I32') {
     throw new SafetensorsError(
       'SAFETENSORS_UNSUPPORTED_DTYPE',
-      `tensor ${JSON.stringify(name)}: cannot convert ${dtype} to float32 (only F64, F32, F16 and BF16)`,
+      `tensor ${JSON.stringify(name)}: cannot convert ${dtype} to float32 (only F64, F32, F16, BF16, and I64 or I32 token ids)`,
     );
   }
   const expected = byteLengthOf(dtype, shape);
@@ -38,6 +41,21 @@ export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   const native = swapToHostOrder(bytes, width);
   const out = new Float32Array(bytes.length / width);
   switch (dtype) {
+    case 'I64':
+    case 'I32': {
+      const values = dtype === 'I64' ? alignedView(native, BigInt64Array) : alignedView(native, Int32Array);
+      for (let i = 0; i < values.length; i++) {
+        const value = Number(values[i] ?? 0);
+        if (Math.abs(value) > MAX_EXACT_INTEGER) {
+          throw new SafetensorsError(
+            'SAFETENSORS_UNSUPPORTED_DTYPE',
+            `tensor ${JSON.stringify(name)}: ${dtype} value ${value} at index ${i} is beyond 2^24, which float32 cannot hold exactly`,
+          );
+        }
+        out[i] = value;
+      }
+      break;
+    }
     case 'F32':
       new Uint8Array(out.buffer).set(native); // one copy, whatever the alignment
       break;
@@ -60,6 +78,9 @@ export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   }
   return out;
 }
+
+/** Float32 holds every integer up to 2^24 exactly. */
+const MAX_EXACT_INTEGER = 2 ** 24;
 
 interface TypedArrayType<T> {
   readonly BYTES_PER_ELEMENT: number;

@@ -102,7 +102,7 @@ export function broadcastShapes(a: SymbolicShape, b: SymbolicShape): { shape: Sy
 export function resolveReshape(input: SymbolicShape, target: readonly number[]): { shape: SymbolicShape } | { problem: string } {
   const { size, batched } = symbolicSize(input);
   const inferred = target.filter((dim) => dim === -1).length;
-  if (inferred > 1) return { problem: `a reshape target may hold -1 once, got [${target.join(', ')}]` };
+  if (inferred > 1) return { problem: `target [${target.join(', ')}] may hold -1 once` };
   const shape: Dim[] = target.map((dim, i) => {
     if (dim === 0) return input[i] ?? Number.NaN;
     return dim;
@@ -122,9 +122,10 @@ export function resolveReshape(input: SymbolicShape, target: readonly number[]):
   const result = symbolicSize(shape);
   if (result.size !== size || result.batched !== batched) {
     return {
-      problem: batched && !result.batched
-        ? `reshape target [${target.join(', ')}] has no axis for the batch of ${formatSymbolicShape(input)} (use -1 there)`
-        : `cannot reshape ${formatSymbolicShape(input)} to [${target.join(', ')}]`,
+      problem:
+        batched && !result.batched
+          ? `target [${target.join(', ')}] has no axis for the batch of ${formatSymbolicShape(input)} (use -1 there)`
+          : `cannot reshape ${formatSymbolicShape(input)} to [${target.join(', ')}]`,
     };
   }
   return { shape };

@@ -50,7 +50,8 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
   };
 
   // The engine's input is float32; token ids travel as exact float32 integers and become int64 here.
-  const inputName = input.dtype === 'int64' ? graph.node('Cast', [INPUT_NAME], { to: { kind: 'int', value: OnnxDataType.INT64 } }) : INPUT_NAME;
+  const inputName =
+    input.dtype === 'int64' ? graph.node('Cast', [INPUT_NAME], { to: { kind: 'int', value: OnnxDataType.INT64 } }) : INPUT_NAME;
   const values = new Map<string, Value>([
     ['input', { name: inputName, layout: mode === 'shared' ? 'shared' : 'members', shape: batchFirst(input.shape), dtype: input.dtype }],
   ]);

@@ -7,7 +7,9 @@
 import { opDefinition } from '../../ops/index.js';
 import type { ReferenceTensor } from '../../ops/op-definition.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
+import { batchFirst } from '../../tensor/symbolic-shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import type { ValueInfo } from '../../tensor/value-info.js';
 import { checkInput } from '../check-input.js';
 import type { InputMode } from '../engine.js';
 
@@ -23,6 +25,10 @@ export function referenceForward(ensemble: StackedEnsemble, input: Tensor, mode:
     const size = stacked.length / n;
     return Float64Array.from(stacked.subarray(m * size, (m + 1) * size));
   };
+  const infos = new Map<string, ValueInfo>([
+    ['input', { shape: batchFirst(architecture.manifest.input.shape), dtype: architecture.manifest.input.dtype }],
+    ...architecture.layers.map((layer) => [layer.id, layer.value] as const),
+  ]);
   const outputs: Float64Array[] = [];
 
   for (let m = 0; m < n; m++) {
@@ -36,7 +42,15 @@ export function referenceForward(ensemble: StackedEnsemble, input: Tensor, mode:
       const params: Record<string, Float64Array> = {};
       if (definition.kind === 'tensor') {
         for (const name of Object.keys(shapes)) params[name] = memberSlice(name, m);
-        values.set(id, definition.reference(layer, read, params));
+        values.set(
+          id,
+          definition.reference(
+            layer,
+            read,
+            params,
+            inputs.map((name) => infos.get(name) as ValueInfo),
+          ),
+        );
       } else {
         for (const suffix of Object.keys(shapes)) params[suffix] = memberSlice(`${layer.name}.${suffix}`, m);
         values.set(id, definition.reference(layer, read[0] as ReferenceTensor, params));

@@ -5,13 +5,7 @@
  * engine's thread (see `tfjs-worker.ts`).
  */
 import type * as tfjs from '@tensorflow/tfjs-core';
-import {
-  type Tf,
-  type TfjsGraphValue,
-  type TfjsLayerContext,
-  tfjsGraphValueToMembers,
-  toMembersValue,
-} from '../../kernels/tfjs-kernel.js';
+import { type Tf, type TfjsGraphValue, type TfjsLayerContext, tfjsGraphValueToMembers, toMembersValue } from '../../kernels/tfjs-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import { memberOf, type StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import { batchFirst } from '../../tensor/symbolic-shape.js';
