@@ -51,7 +51,7 @@ describe('ensemble bench', () => {
   });
 
   it.each([
-    ['an unknown config', ['--config', 'seed,huge'], /unknown --config huge; one of seed, small-batch, wide, cnn/],
+    ['an unknown config', ['--config', 'seed,huge'], /unknown --config huge; one of seed, small-batch, wide, cnn, resnet, transformer/],
     ['an unknown engine', ['--engine', 'tpu'], /unknown --engine tpu; available here: onnx/],
     ['a bad run count', ['--runs', '0'], /--runs must be a positive integer; got 0/],
   ])('refuses %s with exit code 2 and the valid values', async (_what, flags, message) => {

@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { EnsembleError } from '@ensembles/core';
 import { benchCommand } from './commands/bench.js';
 import type { Command, CommandIO } from './commands/command.js';
+import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { stackCommand } from './commands/stack.js';
 import { UsageError } from './usage-error.js';
 
 const commands: Record<string, Command> = {
+  import: importCommand,
   stack: stackCommand,
   inspect: inspectCommand,
   predict: predictCommand,

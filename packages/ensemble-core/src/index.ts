@@ -16,11 +16,12 @@ export { type KernelComparison, probeTfjsKernels } from './engines/tfjs/kernel-p
 export { availableTfjsBackends, type TfjsBackend, tfjsBackends } from './engines/tfjs/tfjs-backends.js';
 export { TfjsEngine } from './engines/tfjs/tfjs-engine.js';
 export * from './errors/ensemble-error.js';
-export { randomInput, randomMembers, seededRandom, stackFloat32Members } from './examples/random-members.js';
+export { randomArchitectureInput, randomInput, randomMembers, seededRandom, stackFloat32Members } from './examples/random-members.js';
 export { EXAMPLE_BATCH, EXAMPLE_INPUT_SEED, EXAMPLE_WEIGHT_SEED, seedMlpManifest } from './examples/seed-mlp.js';
 export { checkParameters } from './manifest/check-parameters.js';
 export { type Layer, layerSchema, type Manifest, type ManifestInput, manifestSchema } from './manifest/manifest-schema.js';
 export { type ArchitectureLayer, type EnsembleArchitecture, parseManifest } from './manifest/parse-manifest.js';
+export { importOnnxMembers, isOnnxModel, OnnxImportError } from './onnx-import/index.js';
 export { opNames } from './ops/index.js';
 export * from './prediction/index.js';
 export * from './safetensors/index.js';
@@ -32,4 +33,6 @@ export {
   type StackedEnsemble,
   writeStackedEnsemble,
 } from './stacking/stacked-ensemble.js';
+export { type Dim, formatSymbolicShape, type SymbolicShape } from './tensor/symbolic-shape.js';
 export { formatShape, sizeOf, type Tensor, tensor } from './tensor/tensor.js';
+export type { ValueDtype, ValueInfo } from './tensor/value-info.js';

@@ -46,15 +46,15 @@ describe('uploading a file that is not safetensors', () => {
   });
 
   it.each([
-    ['member0-legacy.pt', "torch.save's legacy format"],
-    ['member0.onnx', 'an ONNX model'],
-  ])('names %s uploaded as the stacked weights', async (name, what) => {
+    ['member0-legacy.pt', "torch.save's legacy format", FIX],
+    ['member0.onnx', 'an ONNX model', 'upload them to the API as `member` parts (one per member) with a `name`'],
+  ])('names %s uploaded as the stacked weights', async (name, what, fix) => {
     const { status, body } = await upload([{ name: 'weights', filename: name, content: foreign(name) }]);
     expect(status).toBe(400);
     expect(body.error.code).toBe('SAFETENSORS_WRONG_FORMAT');
     expect(body.error.message).toMatch(/^weights: /);
     expect(body.error.message).toContain(what);
-    expect(body.error.message).toContain(FIX);
+    expect(body.error.message).toContain(fix);
   });
 
   it('still answers a safetensors file that is merely cut short with its header error', async () => {

@@ -32,6 +32,7 @@ const ensembleErrorStatus: Record<EnsembleError['code'], number> = {
   MANIFEST_INVALID: 400,
   PARAMETERS_INVALID: 400,
   MEMBERS_MISMATCH: 400,
+  ONNX_IMPORT_INVALID: 400,
   INPUT_INVALID: 400,
   COMBINE_INVALID: 400,
   // A stored result that does not read back is the service's fault, not the caller's.

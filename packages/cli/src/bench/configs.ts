@@ -1,9 +1,21 @@
 /**
  * The ensembles `ensemble bench` times: the seed tutorial's ten MLPs, the
- * same at the small batches a server sees, a wide MLP ensemble and a small
- * CNN ensemble. Each is a manifest and the batch sizes to run it at.
+ * same at the small batches a server sees, a wide MLP ensemble, a small CNN
+ * ensemble, and two graphs imported from PyTorch's ONNX exporter (a ResNet
+ * and a text transformer). Each is a manifest and the batch sizes to run it at.
  */
+import { readFileSync } from 'node:fs';
 import { type ManifestInput, seedMlpManifest } from '@ensembles/core';
+
+/**
+ * A graph manifest written by `ensemble import` from one member exported by
+ * PyTorch (`packages/ensemble-core/fixtures/onnx/make_bench_models.py` makes it),
+ * as N members.
+ */
+function importedModel(file: string, members: number): ManifestInput {
+  const manifest = JSON.parse(readFileSync(new URL(`../../bench-models/${file}`, import.meta.url), 'utf8')) as ManifestInput;
+  return { ...manifest, members };
+}
 
 export interface BenchConfig {
   readonly name: string;
@@ -62,6 +74,22 @@ export const benchConfigs: readonly BenchConfig[] = [
       ],
     },
     batches: [32],
+  },
+  {
+    name: 'resnet',
+    description: '8 ResNets for 32x32x3 images (basic blocks, width 16), imported from ONNX, batch 16',
+    get manifest() {
+      return importedModel('resnet.json', 8);
+    },
+    batches: [16],
+  },
+  {
+    name: 'transformer',
+    description: '8 text transformers (2 pre-norm layers, width 128, 4 heads, sequence 64), imported from ONNX, batch 8',
+    get manifest() {
+      return importedModel('transformer.json', 8);
+    },
+    batches: [8],
   },
 ];
 

@@ -17,7 +17,7 @@ import {
   measureSgemmGflops,
   parseManifest,
   probeTfjsKernels,
-  randomInput,
+  randomArchitectureInput,
   randomMembers,
   type Strategy,
   stackFloat32Members,
@@ -150,7 +150,7 @@ async function benchConfig({ io, json, machine, target, config, compiled }: Conf
   for (const batch of config.batches) {
     for (const mode of inputModes) {
       const lead = mode === 'shared' ? [batch] : [manifest.members, batch];
-      const input = randomInput([...lead, ...manifest.input.shape], EXAMPLE_INPUT_SEED);
+      const input = randomArchitectureInput(compiled.architecture, lead, EXAMPLE_INPUT_SEED);
       const pair = new Map<Strategy, BenchCase>();
       const timings = await measureStrategies(compiled, input, {
         mode,

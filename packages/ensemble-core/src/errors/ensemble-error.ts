@@ -66,13 +66,6 @@ export class MembersMismatchError extends ValidationError {
   }
 }
 
-/** ONNX members that cannot be imported; the message names the file and, where there is one, the node. */
-export class OnnxImportError extends EnsembleError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ONNX_IMPORT_INVALID', message, options);
-  }
-}
-
 export class InputError extends EnsembleError {
   constructor(message: string) {
     super('INPUT_INVALID', message);

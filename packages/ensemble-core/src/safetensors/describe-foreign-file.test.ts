@@ -27,7 +27,6 @@ describe('describeForeignFile', () => {
   it.each([
     ['member0.pt', 'a PyTorch checkpoint (torch.save\'s zip format, holding "member0/data.pkl")'],
     ['member0-legacy.pt', "a PyTorch checkpoint in torch.save's legacy format (a protocol 2 pickle"],
-    ['member0.onnx', 'an ONNX model (IR version '],
   ])('says what %s is and how to save safetensors instead', (name, what) => {
     const description = describeForeignFile(fixture(name));
     expect(description).toContain(what);
@@ -35,8 +34,11 @@ describe('describeForeignFile', () => {
     expect(description).toContain(`from safetensors.torch import save_file; ${FIX}`);
   });
 
-  it('names the producer of an ONNX model', () => {
-    expect(describeForeignFile(fixture('member0.onnx'))).toContain('IR version 14, from pytorch;');
+  it('names an ONNX model and its producer, and says how to import it', () => {
+    const description = describeForeignFile(fixture('member0.onnx'));
+    expect(description).toContain('an ONNX model (IR version 14, from pytorch), not a safetensors file;');
+    expect(description).toContain('ensemble import --out DIR member0.onnx member1.onnx ...');
+    expect(description).not.toContain('save_file');
   });
 
   it.each([
@@ -78,10 +80,13 @@ describe('readSafetensors on a file in another format', () => {
     expect(error.message).not.toContain('header length');
   });
 
-  it.each(['member0-legacy.pt', 'member0.onnx'])('refuses %s the same way', (name) => {
+  it.each([
+    ['member0-legacy.pt', FIX],
+    ['member0.onnx', 'ensemble import'],
+  ])('refuses %s the same way', (name, fix) => {
     const error = readError(fixture(name));
     expect(error.code).toBe('SAFETENSORS_WRONG_FORMAT');
-    expect(error.message).toContain(FIX);
+    expect(error.message).toContain(fix);
   });
 
   it('keeps the header error of a safetensors file that is merely cut short', () => {

@@ -8,10 +8,15 @@
  *   PyTorch 1.6, recognized as PyTorch's by its first entry `<name>/data.pkl`
  * - a raw pickle (`\x80` and a protocol byte 2..5): `torch.save` with
  *   `_use_new_zipfile_serialization=False`, or `pickle.dump`
- * - an ONNX model: a protobuf `ModelProto`, recognized by its first fields
- *   (`ir_version`, then another of ModelProto's field tags). A heuristic: it
- *   is only asked about files that are not readable safetensors anyway.
+ * - an ONNX model (`onnx-import/sniff.ts`), which is imported rather than
+ *   stacked: the fix it gets says how.
  */
+import { isOnnxModel } from '../onnx-import/sniff.js';
+
+/** What to do with members exported to ONNX. */
+const IMPORT_ONNX =
+  'members exported to ONNX are imported, not stacked: `ensemble import --out DIR member0.onnx member1.onnx ...`, ' +
+  'or upload them to the API as `member` parts (one per member) with a `name`';
 
 /** How to save a PyTorch module's weights as this project reads them. */
 const SAVE_AS_SAFETENSORS =
@@ -27,7 +32,9 @@ const SAVE_AS_SAFETENSORS =
  * // 'a PyTorch checkpoint (torch.save's zip format, holding "member0/data.pkl"), not a safetensors file; save the state dict ...'
  */
 export function describeForeignFile(bytes: Uint8Array): string | undefined {
-  const what = zipArchive(bytes) ?? pickle(bytes) ?? onnxModel(bytes);
+  const onnx = onnxModel(bytes);
+  if (onnx) return `${onnx}, not a safetensors file; ${IMPORT_ONNX}`;
+  const what = zipArchive(bytes) ?? pickle(bytes);
   return what === undefined ? undefined : `${what}, not a safetensors file; ${SAVE_AS_SAFETENSORS}`;
 }
 
@@ -60,29 +67,13 @@ function pickle(bytes: Uint8Array): string | undefined {
   return `a Python pickle (protocol ${protocol}; torch.save's legacy format is one)`;
 }
 
-/** ModelProto's length-delimited and varint field tags, as the byte after `ir_version` (field 1). */
-const MODEL_PROTO_TAGS = new Set([
-  0x12, // producer_name
-  0x1a, // producer_version
-  0x22, // domain
-  0x28, // model_version
-  0x32, // doc_string
-  0x3a, // graph
-  0x42, // opset_import
-  0x72, // metadata_props
-]);
-
+/** What an ONNX model is and does here (see `isOnnxModel` for how it is told apart). */
 function onnxModel(bytes: Uint8Array): string | undefined {
-  // `ir_version` (field 1, varint: tag 0x08) comes first, and is a small number (one varint byte).
-  const irVersion = bytes[1];
-  const next = bytes[2];
-  if (bytes[0] !== 0x08 || irVersion === undefined || irVersion < 1 || irVersion > 63 || next === undefined) return undefined;
-  // The next field's tag, then its length or value: a safetensors header length has zeros there.
-  if (!MODEL_PROTO_TAGS.has(next) || !bytes[3]) return undefined;
-  // producer_name, when it follows: a length byte and the text.
-  const producer = next === 0x12 && (bytes[3] ?? 0x80) < 0x80 ? ascii(bytes.subarray(4, 4 + (bytes[3] ?? 0))) : undefined;
+  if (!isOnnxModel(bytes)) return undefined;
+  // producer_name, when it follows `ir_version`: a length byte and the text.
+  const producer = bytes[2] === 0x12 && (bytes[3] ?? 0x80) < 0x80 ? ascii(bytes.subarray(4, 4 + (bytes[3] ?? 0))) : undefined;
   const from = producer ? `, from ${producer}` : '';
-  return `an ONNX model (IR version ${irVersion}${from}; the graph comes from the manifest here, the weights from safetensors)`;
+  return `an ONNX model (IR version ${bytes[1]}${from})`;
 }
 
 function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {

@@ -28,7 +28,7 @@ export function modelMetadata(ensemble: EnsembleVersionInfo, versions: readonly 
     versions: [...versions],
     platform: PLATFORM,
     // The shared form, [B, ...in]; `parameters.mode: per-member` takes [N, B, ...in].
-    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...input.shape] }],
+    inputs: [{ name: INPUT_NAME, datatype: input.dtype === 'int64' ? 'INT64' : 'FP32', shape: [-1, ...input.shape] }],
     outputs: outputTensors(ensemble.architecture, members),
   };
 }
