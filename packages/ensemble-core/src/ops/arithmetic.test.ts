@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { buildEnsembleGraph } from '../engines/onnx/build-ensemble-graph.js';
 import { ManifestError } from '../errors/ensemble-error.js';
+import { randomMembers, stackFloat32Members } from '../examples/random-members.js';
+import type { ManifestInput } from '../manifest/manifest-schema.js';
 import { parseManifest } from '../manifest/parse-manifest.js';
 import { describeOnEveryEngine } from '../testing/check-engines.js';
 
@@ -58,5 +61,31 @@ describe('arithmetic shape rules', () => {
     expect(() =>
       parseManifest({ name: 'bad', members: 2, input: { shape: [3] }, layers: [{ op: 'add', name: 'sum', inputs: ['input', 'later'] }] }),
     ).toThrow(/"later" is not the input or the name of an earlier layer/);
+  });
+});
+
+// A residual addition between convolutions, as ResNets have: on ONNX Runtime
+// the member-stacked channels of the grouped convolutions stay as they are
+// through the addition.
+const residualConvs: ManifestInput = {
+  name: 'residual-convs',
+  members: 3,
+  input: { shape: [2, 5, 5] },
+  layers: [
+    { op: 'conv2d', name: 'c1', in: 2, out: 4, kernel: 3, padding: 1 },
+    { op: 'conv2d', name: 'c2', in: 4, out: 4, kernel: 3, padding: 1 },
+    { op: 'add', name: 'sum', inputs: ['c1', 'c2'] },
+    { op: 'relu' },
+    { op: 'conv2d', name: 'c3', in: 4, out: 2, kernel: 1 },
+  ],
+};
+describeOnEveryEngine('a residual addition between convolutions', residualConvs);
+
+describe('elementwise arithmetic between convolutions', () => {
+  it('keeps the grouped layout: no transposes but into and out of it', () => {
+    const architecture = parseManifest(residualConvs);
+    const ensemble = stackFloat32Members(architecture, randomMembers(architecture, 1));
+    const graph = buildEnsembleGraph(ensemble, 'per-member');
+    expect(graph.nodes.filter((node) => node.opType === 'Transpose')).toHaveLength(2);
   });
 });

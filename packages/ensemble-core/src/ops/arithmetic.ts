@@ -37,6 +37,7 @@ function defineArithmetic<Op extends ArithmeticOp>(op: Op, schema: z.ZodType<{ o
     op,
     schema,
     arity: [2, 2],
+    elementwise: true,
     inferValue(_layer, [a, b]) {
       if (!a || !b) return { problems: ['takes two inputs'] };
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return { problems: ['takes float32 inputs'] };

@@ -27,6 +27,13 @@ export interface TensorOpDefinition<Layer extends { op: string }> {
   readonly schema: z.ZodType<Layer>;
   /** How many input values it takes, at least and at most. */
   readonly arity: readonly [number, number];
+  /**
+   * Acts value by value: given inputs of one shape in one layout, its ONNX
+   * form (written for `members`) is right in any layout, so an engine may
+   * keep convolutions' member-stacked channels through it (a residual
+   * addition between two convolutions).
+   */
+  readonly elementwise?: boolean;
   inferValue(layer: Layer, inputs: readonly ValueInfo[]): ValueResult;
   /** Stacked parameters it declares: full name to per-member shape (the `parameter` op). */
   parameters?(layer: Layer): Readonly<Record<string, readonly number[]>>;

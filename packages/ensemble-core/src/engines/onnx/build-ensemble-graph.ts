@@ -17,7 +17,7 @@ import {
 } from '../../kernels/onnx-kernel.js';
 import { opDefinition } from '../../ops/index.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
-import { batchFirst, type SymbolicShape } from '../../tensor/symbolic-shape.js';
+import { batchFirst, type SymbolicShape, sameSymbolicShape } from '../../tensor/symbolic-shape.js';
 import type { ValueDtype } from '../../tensor/value-info.js';
 import type { InputMode } from '../engine.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
@@ -61,7 +61,18 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
     const definition = opDefinition(layer.op);
     const read = inputs.map((name) => values.get(name) as Value);
     if (definition.kind === 'tensor') {
-      values.set(id, definition.onnx(tensorContext, layer, read.map(whole)));
+      const first = read[0];
+      if (
+        definition.elementwise &&
+        first?.layout === 'grouped' &&
+        read.every((x) => x.layout === 'grouped' && sameSymbolicShape(x.shape, first.shape))
+      ) {
+        // Inputs of one shape need no padding: the members form is the grouped form too.
+        const out = definition.onnx(tensorContext, layer, read.map((x) => ({ ...x, layout: 'members' })));
+        values.set(id, { ...out, layout: 'grouped' });
+      } else {
+        values.set(id, definition.onnx(tensorContext, layer, read.map(whole)));
+      }
       continue;
     }
     const x = read[0] as Value;
