@@ -11,6 +11,26 @@ import { formatShape } from '../tensor/tensor.js';
 import { layerName, positiveInt } from './layer-fields.js';
 import { defineOp } from './op-definition.js';
 
+/**
+ * From this many weights per member (in x out: 512 KiB of float32), a layer whose input holds
+ * one minibatch per member runs as N 2-D products (a Slice, a MatMul on an [in, out] constant,
+ * one Concat) instead of one batched MatMul on [N, in, out]. ONNX Runtime packs a MatMul's
+ * constant right operand once, when the session is created, but only a 2-D one: a batched one
+ * is packed again on every pass, a copy of every weight. The N products copy the input and
+ * the output instead (Slices, Concat), and pay a node per member.
+ *
+ * The graph is built before the batch size is known, so the rule goes by the weights alone.
+ * Measured on two cores (N = 10 unless said, both forms in one process, passes interleaved,
+ * CPU time per pass), N products against one batched product: 512x256, 784x256, 1024x256,
+ * 256x1024 and 512x512 1.3-2.4x at batches 8 and 64; the wide MLPs (N = 64, 784x512 and
+ * 512x512) 1.8-2.3x at batches 1 and 16, 1.3x at 64. At batch 1 (passes under 0.7 ms) the
+ * same layers ran 0.6-2.1x, within the noise. Below this size the repacking costs too
+ * little against the copies at some batch: the seed MLPs' 784x128 ran 1.2-1.7x at batch 8
+ * but 0.8-1.2x at batch 64 and 0.86-0.98x at batch 1; 128x128 and 128x32 0.8-1.0x.
+ * A single member (the loop strategy's graphs) always gets its 2-D constant.
+ */
+export const PER_MEMBER_PRODUCTS_MIN_WEIGHTS = 2 ** 17;
+
 export const linearLayer = z
   .object({ op: z.literal('linear'), name: layerName, in: positiveInt, out: positiveInt, bias: z.boolean().default(true) })
   .strict();
@@ -63,15 +83,42 @@ export const linear = defineOp<LinearLayer>({
       return { name, layout: 'members', sample };
     }
 
-    // Batched MatMul against [N, 1.., in, out]; a shared input broadcasts over N.
     const ones = x.sample.map(() => 1);
+    const biasShape = [n, ...ones, layer.out];
+    if (x.layout === 'members' && (n === 1 || layer.in * layer.out >= PER_MEMBER_PRODUCTS_MIN_WEIGHTS)) {
+      // N 2-D products on [in, out] constants that ONNX Runtime packs once (see PER_MEMBER_PRODUCTS_MIN_WEIGHTS).
+      const perMember = transposeMembers(weight, n, layer.out, layer.in, false);
+      const size = layer.in * layer.out;
+      const memberWeight = (m: number) =>
+        ctx.graph.constant('linear_weight', [layer.in, layer.out], perMember.subarray(m * size, (m + 1) * size));
+      let y: string;
+      if (n === 1) {
+        y = ctx.graph.node('MatMul', [x.name, memberWeight(0)]);
+      } else {
+        const axes = ctx.graph.int64s('member_axis', [0]);
+        const products = Array.from({ length: n }, (_, m) => {
+          const rows = ctx.graph.node('Slice', [
+            x.name,
+            ctx.graph.int64s('member_start', [m]),
+            ctx.graph.int64s('member_end', [m + 1]),
+            axes,
+          ]);
+          return ctx.graph.node('MatMul', [rows, memberWeight(m)]);
+        });
+        y = ctx.graph.node('Concat', products, { axis: { kind: 'int', value: 0 } });
+      }
+      if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', biasShape, bias)]);
+      return { name: y, layout: 'members', sample };
+    }
+
+    // One batched MatMul against [N, 1.., in, out]; a shared input broadcasts over N.
     const w = ctx.graph.constant(
       'linear_weight',
       [n, ...ones.slice(1), layer.in, layer.out],
       transposeMembers(weight, n, layer.out, layer.in, false),
     );
     let y = ctx.graph.node('MatMul', [x.name, w]);
-    if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', [n, ...ones, layer.out], bias)]);
+    if (bias) y = ctx.graph.node('Add', [y, ctx.graph.constant('linear_bias', biasShape, bias)]);
     return { name: y, layout: 'members', sample } satisfies VectorValue;
   },
   tfjs(ctx, layer, x) {
