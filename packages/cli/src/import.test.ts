@@ -48,9 +48,21 @@ describe.each([
 
 describe('refusals, one line each with exit 1', () => {
   it.each([
-    ['members of two architectures', [...memberFiles('resmlp', 'dynamo').slice(0, 2), join(fixtures, 'refused/other-architecture.onnx')], /^other-architecture\.onnx differs from member0\.dynamo\.onnx at node \d+ \(.*\): /],
-    ['an unsupported op', [join(fixtures, 'refused/unsupported-op.onnx')], /^unsupported-op\.onnx: node .* \(CumSum\): op CumSum is not supported$/],
-    ['an unsupported attribute', [join(fixtures, 'refused/unsupported-attribute.onnx')], /^unsupported-attribute\.onnx: node .* \(MaxPool\): attribute ceil_mode=1 is not supported$/],
+    [
+      'members of two architectures',
+      [...memberFiles('resmlp', 'dynamo').slice(0, 2), join(fixtures, 'refused/other-architecture.onnx')],
+      /^other-architecture\.onnx differs from member0\.dynamo\.onnx at node \d+ \(.*\): /,
+    ],
+    [
+      'an unsupported op',
+      [join(fixtures, 'refused/unsupported-op.onnx')],
+      /^unsupported-op\.onnx: node .* \(CumSum\): op CumSum is not supported$/,
+    ],
+    [
+      'an unsupported attribute',
+      [join(fixtures, 'refused/unsupported-attribute.onnx')],
+      /^unsupported-attribute\.onnx: node .* \(MaxPool\): attribute ceil_mode=1 is not supported$/,
+    ],
   ])('%s', async (_what, files, message) => {
     const result = await ensemble('import', '--out', join(dir, 'refused'), ...files);
     expect(result.code).toBe(1);

@@ -40,10 +40,25 @@ export interface VectorValue {
   readonly sample: readonly number[];
 }
 
+/** Batch sizes from `min` to `max`, both included (`max` may be `Infinity`). */
+export interface BatchRange {
+  readonly min: number;
+  readonly max: number;
+}
+
 /** What an op's vectorized form gets to work with. */
 export interface OnnxLayerContext {
   readonly members: number;
   readonly graph: OnnxGraphWriter;
+  /**
+   * Whether the passes this graph is built for have a batch size in `range`,
+   * for a layer whose fastest form depends on the batch. The graph is built
+   * before the batch is known: the engine builds one graph per set of answers
+   * its layers gave and runs each pass on the graph whose answers hold for its
+   * batch. A graph no layer asked about serves every batch, so ask only where
+   * the form differs.
+   */
+  batchIn(range: BatchRange): boolean;
   /** Stacked float32 parameter `<layer>.<suffix>`, `[N, ...perMemberShape]`. */
   parameter(suffix: string): Float32Array;
   toMembers(x: VectorValue): VectorValue;

@@ -2,10 +2,13 @@
  * Emits the vectorized ONNX graph of a stacked ensemble: one graph whose
  * initializers are the stacked parameters, every layer computing all N
  * members at once by its op's vectorization rule. The loop strategy uses the
- * same builder with N = 1.
+ * same builder with N = 1. A graph is built for the batch size of a pass; the
+ * questions its layers asked about the batch (`OnnxLayerContext.batchIn`)
+ * say which other batch sizes it serves.
  */
 
 import {
+  type BatchRange,
   type GraphValue,
   graphValueToMembers,
   type OnnxLayerContext,
@@ -34,7 +37,29 @@ interface Value {
   readonly dtype: ValueDtype;
 }
 
-export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): OnnxGraph {
+/** A question a layer asked about the batch while the graph was built, and its answer there. */
+export interface BatchQuestion {
+  readonly range: BatchRange;
+  readonly answer: boolean;
+}
+
+export interface EnsembleGraph {
+  readonly graph: OnnxGraph;
+  /** Empty when the graph serves every batch size. */
+  readonly batchQuestions: readonly BatchQuestion[];
+}
+
+/** Whether a graph built on these answers is the one for passes of `batch`: every question gets the same answer. */
+export function servesBatch(questions: readonly BatchQuestion[], batch: number): boolean {
+  return questions.every(({ range, answer }) => (batch >= range.min && batch <= range.max) === answer);
+}
+
+/** The vectorized graph for passes of `batch` (1 unless given); `buildEnsembleGraphFor` also tells which batches it serves. */
+export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode, batch = 1): OnnxGraph {
+  return buildEnsembleGraphFor(ensemble, mode, batch).graph;
+}
+
+export function buildEnsembleGraphFor(ensemble: StackedEnsemble, mode: InputMode, batch: number): EnsembleGraph {
   const { architecture, parameters } = ensemble;
   const { members, input } = architecture.manifest;
   const graph = new OnnxGraphBuilder();
@@ -56,6 +81,12 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
     ['input', { name: inputName, layout: mode === 'shared' ? 'shared' : 'members', shape: batchFirst(input.shape), dtype: input.dtype }],
   ]);
   const tensorContext: OnnxTensorContext = { members, graph, parameter };
+  const batchQuestions: BatchQuestion[] = [];
+  const batchIn = (range: BatchRange): boolean => {
+    const answer = batch >= range.min && batch <= range.max;
+    batchQuestions.push({ range: { min: range.min, max: range.max }, answer });
+    return answer;
+  };
 
   for (const { id, layer, inputs } of architecture.layers) {
     const definition = opDefinition(layer.op);
@@ -68,7 +99,11 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
         read.every((x) => x.layout === 'grouped' && sameSymbolicShape(x.shape, first.shape))
       ) {
         // Inputs of one shape need no padding: the members form is the grouped form too.
-        const out = definition.onnx(tensorContext, layer, read.map((x) => ({ ...x, layout: 'members' })));
+        const out = definition.onnx(
+          tensorContext,
+          layer,
+          read.map((x) => ({ ...x, layout: 'members' })),
+        );
         values.set(id, { ...out, layout: 'grouped' });
       } else {
         values.set(id, definition.onnx(tensorContext, layer, read.map(whole)));
@@ -79,6 +114,7 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
     const context: OnnxLayerContext = {
       members,
       graph,
+      batchIn,
       parameter: (suffix) => parameter(`${layer.name}.${suffix}`),
       toMembers: (v) => toMembersLayout(graph, members, v),
       toGrouped: (v) => toGroupedLayout(graph, members, v),
@@ -90,9 +126,12 @@ export function buildEnsembleGraph(ensemble: StackedEnsemble, mode: InputMode): 
   const output = graphValueToMembers(graph, members, whole(values.get(architecture.output) as Value));
   graph.alias(output.name, OUTPUT_NAME);
   const leading = mode === 'shared' ? ['batch'] : [members, 'batch'];
-  return graph.build(
-    architecture.manifest.name,
-    [{ name: INPUT_NAME, dims: [...leading, ...input.shape] }],
-    [{ name: OUTPUT_NAME, dims: [members, 'batch', ...architecture.outputShape] }],
-  );
+  return {
+    graph: graph.build(
+      architecture.manifest.name,
+      [{ name: INPUT_NAME, dims: [...leading, ...input.shape] }],
+      [{ name: OUTPUT_NAME, dims: [members, 'batch', ...architecture.outputShape] }],
+    ),
+    batchQuestions,
+  };
 }

@@ -2,9 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomInput, randomMembers, stackFloat32Members } from '../../examples/random-members.js';
 import { seedMlpManifest } from '../../examples/seed-mlp.js';
 import { type EnsembleArchitecture, parseManifest } from '../../manifest/parse-manifest.js';
+import { TRANSPOSED_BATCHES } from '../../ops/linear.js';
+import { expectClose } from '../../testing/check-engines.js';
 import { testModels } from '../../testing/test-models.js';
 import type { InputMode } from '../engine.js';
-import { buildEnsembleGraph } from './build-ensemble-graph.js';
+import { referenceForward } from '../reference/reference-forward.js';
+import { buildEnsembleGraph, buildEnsembleGraphFor, servesBatch } from './build-ensemble-graph.js';
 import { OnnxEngine } from './onnx-engine.js';
 
 const seed = parseManifest(seedMlpManifest);
@@ -31,6 +34,17 @@ describe('the vectorized ONNX graph', () => {
     expect(fc1).toBeDefined();
     expect(graph.inputs[0]?.dims).toEqual([10, 'batch', 1, 28, 28]);
     expect(graph.outputs[0]?.dims).toEqual([10, 'batch', 10]);
+  });
+
+  it('is built for a batch size, and says which others it serves', () => {
+    const large = buildEnsembleGraphFor(seedEnsemble, 'per-member', 64);
+    // the seed's fc1 (784x128) takes the transposed form from batch 16 to 127; fc2 and fc3 never
+    expect(large.batchQuestions).toEqual([{ range: TRANSPOSED_BATCHES, answer: true }]);
+    expect([1, 15, 16, 127, 128].map((batch) => servesBatch(large.batchQuestions, batch))).toEqual([false, false, true, true, false]);
+    const small = buildEnsembleGraphFor(seedEnsemble, 'per-member', 1);
+    expect([1, 15, 16, 127, 128].map((batch) => servesBatch(small.batchQuestions, batch))).toEqual([true, true, false, false, true]);
+    expect(buildEnsembleGraphFor(seedEnsemble, 'shared', 64).batchQuestions).toEqual([]);
+    expect(servesBatch([], 7)).toBe(true);
   });
 
   it('runs conv2d as one grouped convolution over member-stacked channels', () => {
@@ -74,6 +88,54 @@ describe('OnnxEngine', () => {
       expect(Array.from(result.data)).toEqual(Array.from(expected.data));
     } finally {
       await engine.dispose();
+    }
+  });
+});
+
+describe('OnnxEngine, graphs built for a batch size', () => {
+  it('opens a second session only for batches whose graph differs, and gives the reference numbers in both', async () => {
+    const engine = new OnnxEngine({ threads: 2, callerThreadMaxMs: 0 });
+    try {
+      const compiled = await engine.compile(seedEnsemble);
+      expect(await engine.liveSessions()).toEqual({ caller: 0, engine: 2 });
+      for (const [mode, batch, sessions] of [
+        ['per-member', 1, 2],
+        ['per-member', 64, 3],
+        ['per-member', 16, 3],
+        ['per-member', 127, 3],
+        ['per-member', 128, 3],
+        ['per-member', 15, 3],
+        // the seed's shared graph serves every batch
+        ['shared', 64, 3],
+        ['shared', 1, 3],
+      ] as const) {
+        const input = inputFor(seed, mode, batch, batch);
+        const result = await compiled.run(input, { mode });
+        expectClose(result.data, referenceForward(seedEnsemble, input, mode).data, 1e-4, 1e-4, `${mode} input, B=${batch}`);
+        expect((await engine.liveSessions()).engine, `${mode} input, B=${batch}`).toBe(sessions);
+      }
+      await compiled.dispose();
+      expect(await engine.liveSessions()).toEqual({ caller: 0, engine: 0 });
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it("does the same on the caller's thread", async () => {
+    const onCaller = new OnnxEngine({ threads: 2, callerThreadMaxMs: Number.POSITIVE_INFINITY });
+    try {
+      const compiled = await onCaller.compile(seedEnsemble);
+      for (const batch of [1, 32, 200]) {
+        const input = inputFor(seed, 'per-member', batch, batch);
+        const result = await compiled.run(input, { mode: 'per-member' });
+        expect(compiled.lastPassThread).toBe('caller');
+        expectClose(result.data, referenceForward(seedEnsemble, input, 'per-member').data, 1e-4, 1e-4, `B=${batch}`);
+      }
+      expect((await onCaller.liveSessions()).caller).toBe(2);
+      await compiled.dispose();
+      expect(await onCaller.liveSessions()).toEqual({ caller: 0, engine: 0 });
+    } finally {
+      await onCaller.dispose();
     }
   });
 });

@@ -5,6 +5,12 @@
  * of their own (see `onnx-thread.ts`); a small ensemble's vectorized graph also
  * gets a session on the caller's thread, for passes shorter than the hand-over
  * (see `caller-thread-policy.ts`).
+ *
+ * A graph is built for a batch size, and serves every batch size its layers
+ * would build the same graph for (`servesBatch`): most graphs serve all, and
+ * a layer whose form depends on the batch (`OnnxLayerContext.batchIn`) makes
+ * a second graph, with a session of its own, created on the first pass of a
+ * batch the first graph does not serve.
  */
 import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -13,7 +19,7 @@ import { memberOf, type StackedEnsemble } from '../../stacking/stacked-ensemble.
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkInput } from '../check-input.js';
 import type { CompiledEnsemble, EngineOptions, EnsembleEngine, InputMode, PassThread, RunOptions } from '../engine.js';
-import { buildEnsembleGraph, INPUT_NAME, OUTPUT_NAME } from './build-ensemble-graph.js';
+import { type BatchQuestion, buildEnsembleGraphFor, INPUT_NAME, OUTPUT_NAME, servesBatch } from './build-ensemble-graph.js';
 import { CallerThreadPolicy } from './caller-thread-policy.js';
 import { CallerThreadSession } from './caller-thread-session.js';
 import { encodeOnnxModel } from './onnx-model.js';
@@ -97,6 +103,24 @@ export class OnnxEngine implements EnsembleEngine {
 
 type SessionKey = `${'vectorized' | 'loop'}:${InputMode}`;
 
+/** The sessions made for one kind of pass: one entry per distinct graph, each serving the batches its questions' answers hold for. */
+class BatchVariants<T> {
+  private readonly variants: { readonly questions: readonly BatchQuestion[]; readonly value: Promise<T> }[] = [];
+
+  /** The value for passes of `batch`, made by `make` (synchronously building the graphs, whose questions it returns) if none serves it yet. */
+  get(batch: number, make: () => { readonly questions: readonly BatchQuestion[]; readonly value: Promise<T> }): Promise<T> {
+    const found = this.variants.find((variant) => servesBatch(variant.questions, batch));
+    if (found) return found.value;
+    const made = make();
+    this.variants.push(made);
+    return made.value;
+  }
+
+  values(): Promise<T>[] {
+    return this.variants.map((variant) => variant.value);
+  }
+}
+
 interface CallerThreadPlan {
   /** Absent when the ensemble runs on the engine's thread only (too large, or the caller's thread is off). */
   readonly policy: CallerThreadPolicy | undefined;
@@ -109,8 +133,8 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   readonly architecture: StackedEnsemble['architecture'];
   readonly backend = 'cpu';
   readonly notes: string[] = [];
-  private readonly sessions = new Map<SessionKey, Promise<number[]>>();
-  private readonly callerSessions = new Map<InputMode, Promise<CallerThreadSession>>();
+  private readonly sessions = new Map<SessionKey, BatchVariants<number[]>>();
+  private readonly callerSessions = new Map<InputMode, BatchVariants<CallerThreadSession>>();
   private policy: CallerThreadPolicy | undefined;
   private disposed = false;
   lastComputeMs: number | undefined;
@@ -126,9 +150,9 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     this.policy = callerThread.policy;
   }
 
-  /** Compiles the vectorized graphs up front; loop graphs are compiled on first use. */
+  /** Compiles the vectorized graphs for batch 1 up front; others, and loop graphs, are compiled on first use. */
   async prepare(): Promise<void> {
-    await Promise.all([this.sessionsFor('vectorized:shared'), this.sessionsFor('vectorized:per-member')]);
+    await Promise.all([this.sessionsFor('vectorized:shared', 1), this.sessionsFor('vectorized:per-member', 1)]);
   }
 
   async run(input: Tensor, options: RunOptions): Promise<Tensor> {
@@ -141,7 +165,7 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
       return { shape: outputShape, data: await this.runVectorized(feed, options.mode, batch, options.consumeInput ?? false) };
     }
     // One set of single-member sessions serves both modes: a member's own minibatch is its shared input.
-    const sessions = await this.sessionsFor('loop:shared');
+    const sessions = await this.sessionsFor('loop:shared', batch);
     const data = new Float32Array(outputShape.reduce((a, b) => a * b, 1));
     const memberInput = input.data.length / n;
     let computeMs = 0;
@@ -164,8 +188,8 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     this.disposed = true;
     this.callerThread.onDispose();
     const [engine, caller] = await Promise.all([
-      Promise.allSettled(this.sessions.values()),
-      Promise.allSettled(this.callerSessions.values()),
+      Promise.allSettled([...this.sessions.values()].flatMap((variants) => variants.values())),
+      Promise.allSettled([...this.callerSessions.values()].flatMap((variants) => variants.values())),
     ]);
     this.sessions.clear();
     this.callerSessions.clear();
@@ -178,8 +202,8 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
   /** One vectorized pass, on the thread the policy picks; the time it is given excludes creating a session. */
   private async runVectorized(feed: FeedTensor, mode: InputMode, batch: number, consume: boolean): Promise<Float32Array> {
     const key = CallerThreadPolicy.key(mode, batch);
-    const caller = this.policy?.choose(key) === 'caller' ? await this.callerSession(mode) : undefined;
-    const engine = caller ? undefined : ((await this.sessionsFor(`vectorized:${mode}`))[0] as number);
+    const caller = this.policy?.choose(key) === 'caller' ? await this.callerSession(mode, batch) : undefined;
+    const engine = caller ? undefined : ((await this.sessionsFor(`vectorized:${mode}`, batch))[0] as number);
     if (this.disposed) throw new EngineError(`ensemble ${this.architecture.manifest.name} was disposed`);
     const started = performance.now();
     const { outputs, runMs } = caller
@@ -197,17 +221,22 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
    * If it cannot be created, this ensemble stays on the engine's thread (the pass
    * that asked waits for the engine instead), and a note says why.
    */
-  private async callerSession(mode: InputMode): Promise<CallerThreadSession | undefined> {
-    let session = this.callerSessions.get(mode);
-    if (!session) {
-      session = CallerThreadSession.create(encodeOnnxModel(buildEnsembleGraph(this.ensemble, mode)));
-      this.callerSessions.set(mode, session);
+  private async callerSession(mode: InputMode, batch: number): Promise<CallerThreadSession | undefined> {
+    let variants = this.callerSessions.get(mode);
+    if (!variants) {
+      variants = new BatchVariants();
+      this.callerSessions.set(mode, variants);
+    }
+    const session = variants.get(batch, () => {
+      const { graph, batchQuestions } = buildEnsembleGraphFor(this.ensemble, mode, batch);
+      const created = CallerThreadSession.create(encodeOnnxModel(graph));
       // Counted from the moment it exists; `dispose` (which waits for every creation begun) releases it.
-      session.then(
-        (created) => this.callerThread.sessions.add(created),
+      created.then(
+        (made) => this.callerThread.sessions.add(made),
         () => {},
       );
-    }
+      return { questions: batchQuestions, value: created };
+    });
     try {
       return await session;
     } catch (error) {
@@ -223,17 +252,24 @@ class OnnxCompiledEnsemble implements CompiledEnsemble {
     await session.release();
   }
 
-  private sessionsFor(key: SessionKey): Promise<number[]> {
-    let sessions = this.sessions.get(key);
-    if (!sessions) {
+  /** The sessions of `key` for passes of `batch`: one vectorized session, or one per member for the loop. */
+  private sessionsFor(key: SessionKey, batch: number): Promise<number[]> {
+    let variants = this.sessions.get(key);
+    if (!variants) {
+      variants = new BatchVariants();
+      this.sessions.set(key, variants);
+    }
+    return variants.get(batch, () => {
       const [strategy, mode] = key.split(':') as ['vectorized' | 'loop', InputMode];
       const ensembles =
         strategy === 'vectorized'
           ? [this.ensemble]
           : Array.from({ length: this.architecture.manifest.members }, (_, m) => memberOf(this.ensemble, m));
-      sessions = Promise.all(ensembles.map((e) => this.thread.createSession(encodeOnnxModel(buildEnsembleGraph(e, mode)), this.options)));
-      this.sessions.set(key, sessions);
-    }
-    return sessions;
+      const built = ensembles.map((e) => {
+        const { graph, batchQuestions } = buildEnsembleGraphFor(e, mode, batch);
+        return { questions: batchQuestions, session: this.thread.createSession(encodeOnnxModel(graph), this.options) };
+      });
+      return { questions: built.flatMap((b) => b.questions), value: Promise.all(built.map((b) => b.session)) };
+    });
   }
 }
