@@ -60,19 +60,26 @@ export interface JobSettings {
   readonly JOB_ATTEMPTS: number;
   readonly RESULT_TTL_SECONDS: number;
   readonly RESULT_KEEP_JOBS: number;
+  /** Shards of the prediction queue: each keeps its share of `RESULT_KEEP_JOBS`. @defaultValue 1 */
+  readonly QUEUE_SHARDS?: number;
+}
+
+/** The completed jobs (and stored results) each shard keeps: `RESULT_KEEP_JOBS` split evenly over the shards. */
+export function keptJobsPerShard(settings: Pick<JobSettings, 'RESULT_KEEP_JOBS' | 'QUEUE_SHARDS'>): number {
+  return Math.ceil(settings.RESULT_KEEP_JOBS / (settings.QUEUE_SHARDS ?? 1));
 }
 
 /**
  * BullMQ's options for a prediction job: `JOB_ATTEMPTS` tries with
  * exponential backoff; once completed it stays for the results' TTL, but
- * only the newest `RESULT_KEEP_JOBS` (their results go with them, see the
- * worker's result retention); once failed, for the TTL.
+ * only the newest `RESULT_KEEP_JOBS` (each shard its share; their results go
+ * with them, see the worker's result retention); once failed, for the TTL.
  */
 export function predictionJobOptions(settings: JobSettings) {
   return {
     attempts: settings.JOB_ATTEMPTS,
     backoff: { type: 'exponential', delay: 200 },
-    removeOnComplete: { age: settings.RESULT_TTL_SECONDS, count: settings.RESULT_KEEP_JOBS },
+    removeOnComplete: { age: settings.RESULT_TTL_SECONDS, count: keptJobsPerShard(settings) },
     removeOnFail: { age: settings.RESULT_TTL_SECONDS },
   };
 }

@@ -4,7 +4,9 @@
  * stored once however many tenants or names register it. A tenant's name
  * points at its latest version and remembers the older ones, which stay
  * addressable as `name@version`. The key layout is `redisKeys()`'s, in
- * `@ensembles/jobs`.
+ * `@ensembles/jobs`: on a Redis Cluster every key of the registry shares one
+ * hash tag, so each script and transaction here runs on one slot, and every
+ * key a script touches is declared to it.
  */
 import {
   assertStackedParameters,
@@ -16,7 +18,7 @@ import {
   stackMembers,
   writeSafetensors,
 } from '@ensembles/core';
-import { type RedisKeys, redisKeys } from '@ensembles/jobs';
+import { type RedisClient, type RedisKeys, redisKeys, type ShardKeys } from '@ensembles/jobs';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { canonicalJson } from './canonical-json.js';
 import { checkName, checkTenant, checkVersion, parseReference } from './ensemble-reference.js';
@@ -66,7 +68,7 @@ export interface LoadedVersion {
 }
 
 export interface EnsembleRegistryOptions {
-  /** @defaultValue `redisKeys()` (prefix `ens`) */
+  /** The keys, and the prediction queue's shards that collection looks into. @defaultValue `redisKeys()` (prefix `ens`) */
   readonly keys?: RedisKeys;
   /** Size of the binary chunks that weights are stored in. @defaultValue 4 MiB */
   readonly chunkBytes?: number;
@@ -77,6 +79,10 @@ export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 /** Chunks fetched per round trip by `loadWeights`: bounds the replies held at once. */
 const CHUNKS_PER_ROUND = 8;
+/** Jobs whose data one script call of the collection reads. */
+const JOBS_PER_SCRIPT = 500;
+/** Tries of a deletion whose name's history keeps changing under it. */
+const DELETE_TRIES = 10;
 
 /** Version descriptions kept in memory per registry. */
 const DESCRIBED_VERSIONS = 256;
@@ -88,7 +94,7 @@ export class EnsembleRegistry {
   private readonly described = new Map<string, EnsembleVersionInfo>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: EnsembleRegistryOptions = {},
   ) {
     this.keys = options.keys ?? redisKeys();
@@ -244,32 +250,32 @@ export class EnsembleRegistry {
   async delete(tenant: string, name: string): Promise<boolean> {
     checkTenant(tenant);
     checkName(name);
-    const keys = [
-      this.keys.ensembleName(tenant, name),
-      this.keys.ensembleHistory(tenant, name),
-      this.keys.tenantEnsembles(tenant),
-      this.keys.unreferencedVersions,
-    ];
-    const removed = await this.redis.eval(
-      DELETE_NAME,
-      keys.length,
-      ...keys,
-      name,
-      `${tenant}:${name}`,
-      this.keys.versionNames(VERSION_PLACEHOLDER),
-      String(Date.now()),
-    );
-    return removed === 1;
+    const history = this.keys.ensembleHistory(tenant, name);
+    // The script is told the versions (and their names' keys) it will touch; if the history changed meanwhile, again.
+    for (let attempt = 0; attempt < DELETE_TRIES; attempt++) {
+      const versions = await this.redis.lrange(history, 0, -1);
+      const keys = [
+        this.keys.ensembleName(tenant, name),
+        history,
+        this.keys.tenantEnsembles(tenant),
+        this.keys.unreferencedVersions,
+        ...versions.map((version) => this.keys.versionNames(version)),
+      ];
+      const removed = await this.redis.eval(DELETE_NAME, keys.length, ...keys, name, `${tenant}:${name}`, String(Date.now()), ...versions);
+      if (removed !== -1) return removed === 1;
+    }
+    throw new Error(`the history of ${tenant}:${name} kept changing while it was being deleted; try again`);
   }
 
   /**
    * Deletes the versions that no name points at any more and that no job
-   * still needs (waiting, delayed, prioritized or active), weights and all;
-   * returns the versions it deleted. Each version is checked and deleted in
-   * one script, so a registration or a job racing with it either keeps it or
-   * stores it again. Workers call this periodically; reading the unfinished
-   * jobs costs a pass over the queue, made only while some version awaits
-   * collection.
+   * still needs (waiting, delayed, prioritized or active, in any shard of the
+   * prediction queue), weights and all; returns the versions it deleted.
+   * Each version is deleted by one script that checks it is still unnamed
+   * and unchanged on the list, so a registration racing with it either keeps
+   * it or stores it again. Workers call this periodically; reading the
+   * unfinished jobs costs a pass over the queue's shards, made only while
+   * some version awaits collection.
    *
    * @example
    * await registry.delete('acme', 'mnist-mlp');
@@ -277,23 +283,74 @@ export class EnsembleRegistry {
    */
   async collectUnreferenced(): Promise<string[]> {
     await this.indexVersionNames();
-    const candidates = await this.redis.zrange(this.keys.unreferencedVersions, 0, -1);
+    const listed = await this.redis.zrange(this.keys.unreferencedVersions, 0, -1, 'WITHSCORES');
+    if (listed.length === 0) return [];
+    const candidates = new Map<string, string>();
+    for (let i = 0; i < listed.length; i += 2) candidates.set(listed[i] as string, listed[i + 1] as string);
+    const versions = [...candidates.keys()];
+    const counts = (await exec(
+      versions.reduce(
+        (pipeline, version) => pipeline.scard(this.keys.versionNames(version)).hget(this.keys.version(version), 'chunks'),
+        this.redis.pipeline(),
+      ),
+    )) as (number | string | null)[];
+    // Versions a name points at again are only taken off the list; the others, unless an unfinished job needs them.
+    const unnamed = versions.filter((_, i) => counts[2 * i] === 0);
+    const needed = unnamed.length > 0 ? await this.versionsNeeded(unnamed) : new Set<string>();
     const collected: string[] = [];
-    for (const version of candidates) {
+    for (const [i, version] of versions.entries()) {
+      if (needed.has(version)) continue;
+      const chunks = Number(counts[2 * i + 1] ?? 0);
       const keys = [
         this.keys.unreferencedVersions,
         this.keys.versionNames(version),
         this.keys.version(version),
-        this.keys.weightsChunk(version, 0).replace(/0$/, ''),
-        `${this.keys.predictionQueue}:`,
+        ...Array.from({ length: chunks }, (_, chunk) => this.keys.weightsChunk(version, chunk)),
       ];
-      const outcome = await this.redis.eval(COLLECT_VERSION, keys.length, ...keys, version);
+      const outcome = await this.redis.eval(COLLECT_VERSION, keys.length, ...keys, version, candidates.get(version) as string);
       if (outcome === 'collected') {
         collected.push(version);
         this.described.delete(version);
       }
     }
     return collected;
+  }
+
+  /**
+   * Which of `versions` an unfinished job (waiting, paused, active,
+   * prioritized, delayed, waiting for children) names, in any shard of the
+   * prediction queue. Per shard: its unfinished job ids in one transaction,
+   * then the version each job's data names, read by a script on the shard's
+   * slot that is handed the jobs' keys (the data itself never leaves Redis).
+   */
+  private async versionsNeeded(versions: readonly string[]): Promise<Set<string>> {
+    const needed = new Set<string>();
+    for (const shard of this.keys.shards) {
+      for (const version of await this.versionsNeededIn(shard, versions)) needed.add(version);
+      if (needed.size === versions.length) break;
+    }
+    return needed;
+  }
+
+  private async versionsNeededIn(shard: ShardKeys, versions: readonly string[]): Promise<string[]> {
+    const q = `${shard.queue}:`;
+    const lists = (await exec(
+      this.redis
+        .multi()
+        .lrange(`${q}wait`, 0, -1)
+        .lrange(`${q}paused`, 0, -1)
+        .lrange(`${q}active`, 0, -1)
+        .zrange(`${q}prioritized`, 0, -1)
+        .zrange(`${q}delayed`, 0, -1)
+        .zrange(`${q}waiting-children`, 0, -1),
+    )) as string[][];
+    const ids = [...new Set(lists.flat())];
+    const found = new Set<string>();
+    for (let first = 0; first < ids.length && found.size < versions.length; first += JOBS_PER_SCRIPT) {
+      const keys = ids.slice(first, first + JOBS_PER_SCRIPT).map((id) => `${q}${id}`);
+      for (const version of (await this.redis.eval(VERSIONS_NEEDED, keys.length, ...keys, ...versions)) as string[]) found.add(version);
+    }
+    return [...found];
   }
 
   /**
@@ -348,25 +405,28 @@ export class EnsembleRegistry {
    * version such a name points at is taken for unreferenced.
    */
   private async indexVersionNames(): Promise<void> {
+    // A cluster's keys were laid out after versions kept their names: nothing to index.
+    if (this.keys.layout === 'tagged') return;
     if ((await this.redis.exists(this.keys.versionNamesIndexed)) === 1) return;
+    const redis = this.redis as Redis;
     const pattern = this.keys.ensembleHistory('*', '*');
     const [before, after] = pattern.split('*:ensemble:*') as [string, string];
     let cursor = '0';
     do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       for (const key of found) {
         // {p}:tenant:{t}:ensemble:{name}:history; neither a tenant nor a name holds ':'.
         const [tenant, name] = key.slice(before.length, key.length - after.length).split(':ensemble:');
         if (!tenant || !name) continue;
-        const versions = await this.redis.lrange(key, 0, -1);
+        const versions = await redis.lrange(key, 0, -1);
         if (versions.length === 0) continue;
-        const pipeline = this.redis.pipeline();
+        const pipeline = redis.pipeline();
         for (const version of versions) pipeline.sadd(this.keys.versionNames(version), `${tenant}:${name}`);
         await exec(pipeline);
       }
     } while (cursor !== '0');
-    await this.redis.set(this.keys.versionNamesIndexed, String(Date.now()));
+    await redis.set(this.keys.versionNamesIndexed, String(Date.now()));
   }
 
   /** Queues the writes of a new version: its chunks, then its record. */
@@ -508,23 +568,25 @@ redis.call('ZREM', KEYS[6], ARGV[1])
 return tonumber(first)
 `;
 
-/** Stands for the version in a key pattern handed to a script, which puts each version in its place. */
-const VERSION_PLACEHOLDER = '{version}';
-
 /**
  * Removes a tenant's name: its record and history, the name from the
  * tenant's names and from each of its versions' names; a version left with
- * no name becomes a candidate for collection. Returns 1 when the name existed.
+ * no name becomes a candidate for collection. Returns 1 when the name existed,
+ * -1 when its history is no longer the versions the caller read (read again).
  * KEYS: the name's hash, its history, the tenant's names, the unreferenced
- * versions; ARGV: name, `tenant:name`, the versions' names key with
- * `{version}` in it, now.
+ * versions, then the names of each version in the history, in its order;
+ * ARGV: name, `tenant:name`, now, then the versions in the history.
  */
 const DELETE_NAME = `
 local versions = redis.call('LRANGE', KEYS[2], 0, -1)
-for _, version in ipairs(versions) do
-  local names = string.gsub(ARGV[3], '{version}', version)
+if #versions ~= #ARGV - 3 then return -1 end
+for i, version in ipairs(versions) do
+  if version ~= ARGV[i + 3] then return -1 end
+end
+for i, version in ipairs(versions) do
+  local names = KEYS[i + 4]
   redis.call('SREM', names, ARGV[2])
-  if redis.call('SCARD', names) == 0 then redis.call('ZADD', KEYS[4], 'NX', ARGV[4], version) end
+  if redis.call('SCARD', names) == 0 then redis.call('ZADD', KEYS[4], 'NX', ARGV[3], version) end
 end
 redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[1])
@@ -532,34 +594,43 @@ return redis.call('DEL', KEYS[1])
 `;
 
 /**
- * Deletes a candidate version if no name points at it and no unfinished job
- * needs it (a job's data names its version as `"version":"…"`).
- * KEYS: the unreferenced versions, the version's names, its record, its
- * chunks' key without the index, the queue's key prefix (ending in ':');
- * ARGV: version. Returns 'named', 'needed' or 'collected'.
+ * Which of the candidate versions the jobs' data names (a job's data names
+ * its version first as `"version":"…"`). KEYS: job hashes of one queue shard;
+ * ARGV: the candidate versions. Returns those some job names.
+ */
+const VERSIONS_NEEDED = `
+local candidates = {}
+for _, version in ipairs(ARGV) do candidates[version] = true end
+local needed = {}
+for _, key in ipairs(KEYS) do
+  local data = redis.call('HGET', key, 'data')
+  local version = data and string.match(data, '"version":"(%x+)"')
+  if version and candidates[version] then
+    candidates[version] = nil
+    table.insert(needed, version)
+  end
+end
+return needed
+`;
+
+/**
+ * Deletes a candidate version, weights and all, unless a name points at it
+ * again (taken off the list) or it left the list and came back since the
+ * caller read it (its time differs: left for the next round). The caller has
+ * checked that no unfinished job needs it.
+ * KEYS: the unreferenced versions, the version's names, its record, then its
+ * chunks (as many as the record said); ARGV: version, its time on the list
+ * as read. Returns 'named', 'moved' or 'collected'.
  */
 const COLLECT_VERSION = `
 local version = ARGV[1]
+if redis.call('ZSCORE', KEYS[1], version) ~= ARGV[2] then return 'moved' end
 if redis.call('SCARD', KEYS[2]) > 0 then
   redis.call('ZREM', KEYS[1], version)
   return 'named'
 end
-local needle = '"version":"' .. version .. '"'
-local function needs(ids)
-  for _, id in ipairs(ids) do
-    local data = redis.call('HGET', KEYS[5] .. id, 'data')
-    if data and string.find(data, needle, 1, true) then return true end
-  end
-  return false
-end
-for _, list in ipairs({ 'wait', 'paused', 'active' }) do
-  if needs(redis.call('LRANGE', KEYS[5] .. list, 0, -1)) then return 'needed' end
-end
-for _, set in ipairs({ 'prioritized', 'delayed', 'waiting-children' }) do
-  if needs(redis.call('ZRANGE', KEYS[5] .. set, 0, -1)) then return 'needed' end
-end
-local chunks = tonumber(redis.call('HGET', KEYS[3], 'chunks') or '0')
-for i = 0, chunks - 1 do redis.call('DEL', KEYS[4] .. i) end
+if tonumber(redis.call('HGET', KEYS[3], 'chunks') or '0') ~= #KEYS - 3 then return 'moved' end
+for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', KEYS[3], KEYS[2])
 redis.call('ZREM', KEYS[1], version)
 return 'collected'

@@ -1,6 +1,7 @@
 /**
- * Where the all-in-one run gets its Redis: `REDIS_URL` if set; else a Redis
- * already answering on 127.0.0.1:6379; else a private `redis-server` from the
+ * Where the all-in-one run gets its Redis: a cluster (`REDIS_CLUSTER_NODES`)
+ * or a primary under Sentinel (`REDIS_SENTINELS`) if set; else `REDIS_URL` if
+ * set; else a Redis already answering on 127.0.0.1:6379; else a private `redis-server` from the
  * PATH, keeping its data (AOF) under the project's `.data/redis`; else a
  * message that says how to get one.
  */
@@ -9,9 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 
 export interface FoundRedis {
+  /** The server's URL; for a cluster or Sentinels, where they are, in words. */
   readonly url: string;
   /** How it was found, for the start-up log. */
-  readonly source: 'REDIS_URL' | 'local' | 'started';
+  readonly source: 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_URL' | 'local' | 'started';
   stop(): Promise<void>;
 }
 
@@ -19,6 +21,9 @@ const LOCAL_PORT = 6379;
 const STARTED_PORT = 6390;
 
 export async function findRedis(env: NodeJS.ProcessEnv, dataDir: string): Promise<FoundRedis> {
+  for (const source of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const) {
+    if (env[source]?.trim()) return { url: env[source], source, stop: async () => {} };
+  }
   if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => {} };
   if (await answers(LOCAL_PORT)) return { url: `redis://127.0.0.1:${LOCAL_PORT}`, source: 'local', stop: async () => {} };
   if (await answers(STARTED_PORT)) return { url: `redis://127.0.0.1:${STARTED_PORT}`, source: 'local', stop: async () => {} };
@@ -85,9 +90,14 @@ function answers(port: number): Promise<boolean> {
  */
 export function describeRedis(redis: Pick<FoundRedis, 'url' | 'source'>, prefix: string): string {
   const how = {
+    REDIS_CLUSTER_NODES: 'a Redis Cluster, from REDIS_CLUSTER_NODES',
+    REDIS_SENTINELS: 'the primary named by the Sentinels of REDIS_SENTINELS',
     REDIS_URL: 'from REDIS_URL',
     local: 'found answering locally (not started by this service: set REDIS_URL to choose another)',
     started: `started by this service (redis-server on port ${STARTED_PORT}, its data in .data/redis)`,
   }[redis.source];
+  if (redis.source === 'REDIS_CLUSTER_NODES') {
+    return `Redis ${redis.url}, ${how}; this service's keys are those starting with "{${prefix}" (hash-tagged: its queue shards under "{${prefix}:s…}:bull:"), set by REDIS_PREFIX`;
+  }
   return `Redis ${redis.url}, ${how}; this service's keys are those under "${prefix}:" (its queue under "${prefix}:bull:"), set by REDIS_PREFIX`;
 }

@@ -17,7 +17,9 @@ const dataDir = fileURLToPath(new URL('../../../.data/redis', import.meta.url));
 
 async function main(): Promise<void> {
   const redis = await findRedis(process.env, dataDir);
-  const env = { ...process.env, REDIS_URL: redis.url };
+  // A server found or started here is handed on as REDIS_URL; a cluster or Sentinels are used as set.
+  const env =
+    redis.source === 'REDIS_CLUSTER_NODES' || redis.source === 'REDIS_SENTINELS' ? process.env : { ...process.env, REDIS_URL: redis.url };
   const apiConfig = parseApiConfig(env);
   const context = await openAppContext(apiConfig);
   const example = await registerExampleEnsemble(context.registry, DEFAULT_TENANT);

@@ -129,11 +129,16 @@ function isRedisOutOfMemory(error: unknown): boolean {
   return error instanceof Error && /^(ERR )?OOM |\bOOM command not allowed\b/.test(error.message);
 }
 
-/** ioredis' ways of saying the connection is gone (it has no error class for them). */
+/**
+ * ioredis' ways of saying the connection is gone (it has no error class for them), and Redis' own while a
+ * cluster or a Sentinel failover moves a primary (`CLUSTERDOWN`, `TRYAGAIN`, `READONLY`, `LOADING`, `MASTERDOWN`).
+ */
 function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'MaxRetriesPerRequestError') return true;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError') return true;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
-  return /Stream isn't writeable|Connection is closed/.test(error.message);
+  return /Stream isn't writeable|Connection is closed|Cluster isn't ready|^(CLUSTERDOWN|TRYAGAIN|READONLY|LOADING|MASTERDOWN) /.test(
+    error.message,
+  );
 }

@@ -12,9 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Tensor } from '@ensembles/core';
-import type { RedisKeys } from '@ensembles/jobs';
+import type { RedisClient, RedisKeys } from '@ensembles/jobs';
 import type { PredictionOptions } from '@ensembles/protocol';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { HttpError } from './http-errors.js';
 
@@ -73,7 +72,7 @@ export function requestDigests(request: { ensemble: string; options: PredictionO
  * @throws HttpError 422 `IDEMPOTENCY_KEY_REUSED` when the key was claimed by a different request.
  */
 export async function claimIdempotencyKey(
-  redis: Redis,
+  redis: RedisClient,
   keys: RedisKeys,
   claim: { tenant: string; key: string; job: string; digests: RequestDigests; ttlSeconds: number },
 ): Promise<string> {

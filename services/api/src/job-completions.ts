@@ -9,9 +9,7 @@
  * waited job's state is read when the channel has reconnected. A wait is set
  * up before its job is added, so a job that finishes at once is not missed.
  */
-import { type CompletedJob, parseCompletionNotice } from '@ensembles/jobs';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type CompletedJob, parseCompletionNotice, type RedisClient, subscribeChannel } from '@ensembles/jobs';
 
 export interface JobWait {
   /** True once the job has completed or failed; false when the time ran out or the wait was cancelled. */
@@ -124,24 +122,17 @@ export class JobCompletions {
   }
 }
 
-/** Which of `ids` have finished, read from the jobs' hashes in one round trip. */
-export function finishedInQueue(redis: Redis, queue: Queue): FinishedJobs {
-  return async (ids) => {
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(queue.toKey(id), 'finishedOn');
-    const replies = (await pipeline.exec()) ?? [];
-    return new Set(ids.filter((_, i) => Boolean(replies[i]?.[1])));
-  };
-}
-
 /**
- * Subscribes `subscriber` (a connection of its own) to this process' channel
- * and feeds its notices to `completions`; after a reconnect, whatever was
- * published meanwhile is found by reading every waited job's state.
+ * Subscribes `subscriber` (a connection of its own: `connectSubscriber`) to
+ * this process' channel and feeds its notices to `completions`; after a
+ * reconnect, whatever was published meanwhile is found by reading every
+ * waited job's state.
  */
-export async function listenForCompletions(subscriber: Redis, channel: string, completions: JobCompletions): Promise<void> {
-  subscriber.on('message', (_channel: string, message: string) => completions.noticed(message));
-  await subscriber.subscribe(channel);
-  // 'ready' follows every reconnect, after ioredis has subscribed again.
-  subscriber.on('ready', () => void completions.check(0));
+export async function listenForCompletions(subscriber: RedisClient, channel: string, completions: JobCompletions): Promise<void> {
+  await subscribeChannel(
+    subscriber,
+    channel,
+    (message) => completions.noticed(message),
+    () => void completions.check(0),
+  );
 }

@@ -13,7 +13,7 @@ import {
   predictionJobResultSchema,
 } from '@ensembles/jobs';
 import type { JobStatus, JobView, ResultTensorJson } from '@ensembles/protocol';
-import { Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { tensorToJson } from './tensor-json.js';
 
@@ -53,25 +53,27 @@ export async function jobView(
   // the job is read again at once, and says how it finished. Otherwise the
   // state is read first; if the job finished in between, it is read again
   // for its outcome.
-  if (options.noticed?.id === id) return describeJob(context, { ...options.noticed, data: fetched.data }, 'completed', form);
+  if (options.noticed?.id === id) {
+    return describeJob(context, { ...options.noticed, data: fetched.data, queueName: fetched.queueName }, 'completed', form);
+  }
   if (options.finished) {
-    const refetched = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+    const refetched = (await context.queues.queueOf(fetched).getJob(id)) as Job<PredictionJobData> | undefined;
     if (refetched?.finishedOn) return describeJob(context, refetched, refetched.returnvalue ? 'completed' : 'failed', form);
   }
   const status = statusOf(await fetched.getState());
   const finished = status === 'completed' || status === 'failed';
-  const job = finished ? (((await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined) ?? fetched) : fetched;
+  const job = finished ? (((await context.queues.queueOf(fetched).getJob(id)) as Job<PredictionJobData> | undefined) ?? fetched) : fetched;
   return describeJob(context, job, status, form);
 }
 
-/** A completed job's result file: inline in its return value, or stored under its key (null once expired). */
-async function resultFile(context: AppContext, id: string, summary: PredictionJobResult): Promise<Buffer | null> {
+/** A completed job's result file: inline in its return value, or stored under its key on its shard (null once expired). */
+async function resultFile(context: AppContext, job: ShownJob, summary: PredictionJobResult): Promise<Buffer | null> {
   if (summary.inlineResult !== undefined) return decodeInlineResult(summary.inlineResult);
-  return context.redis.getBuffer(context.keys.jobResult(id));
+  return context.redis.getBuffer(context.queues.shardOf(job).jobResult(job.id as string));
 }
 
 /** What a view is made of: a job as BullMQ reads it, or a completed one as its notice carried it. */
-type ShownJob = Pick<Job<PredictionJobData>, 'data' | 'timestamp' | 'processedOn' | 'returnvalue'> & {
+type ShownJob = Pick<Job<PredictionJobData>, 'data' | 'timestamp' | 'processedOn' | 'returnvalue' | 'queueName'> & {
   readonly id?: string | undefined;
   readonly failedReason?: string | undefined;
 };
@@ -97,7 +99,7 @@ async function describeJob(context: AppContext, job: ShownJob, status: JobView['
   };
   view.worker = summary.worker;
   if (form === 'none') return view;
-  const stored = await resultFile(context, id, summary);
+  const stored = await resultFile(context, job, summary);
   if (!stored) {
     view.error = 'the result has expired';
     return view;

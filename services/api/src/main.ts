@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The API process: configuration from the environment, JSON logs, graceful shutdown. */
+import { describeRedisTarget } from '@ensembles/jobs';
 import { parseApiConfig } from './api-config.js';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
@@ -11,6 +12,7 @@ const logger = createLogger(config);
 const context = await openAppContext(config);
 const app = await buildApp(context, { logger });
 await app.listen({ port: config.PORT, host: config.HOST });
+logger.info({ redis: describeRedisTarget(config), queueShards: config.QUEUE_SHARDS, placement: config.QUEUE_PLACEMENT }, 'API started');
 const evicting = await evictionProblem(context.redis).catch(() => undefined);
 if (evicting) logger.warn(`${evicting} (not ready until then)`);
 if (config.API_KEYS.size === 0) logger.warn('AUTHENTICATION IS OFF: no API_KEYS, every request acts as the tenant "default"');

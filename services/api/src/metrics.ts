@@ -28,14 +28,32 @@ export function installMetrics(app: FastifyInstance, context: AppContext, extra:
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [own],
   });
+  // Both read at one scrape: each shard's counts, once, then their sum.
+  let counting: Promise<Awaited<ReturnType<typeof context.queues.counts<(typeof JOB_STATES)[number]>>>> | undefined;
+  const counts = () => {
+    counting ??= context.queues.counts(JOB_STATES).finally(() => setImmediate(() => (counting = undefined)));
+    return counting;
+  };
   new Gauge({
     name: 'queue_jobs',
-    help: 'Jobs in the prediction queue by state',
+    help: 'Jobs in the prediction queue (all its shards) by state',
     labelNames: ['state'],
     registers: [own],
     async collect() {
-      const counts = await context.queue.getJobCounts(...JOB_STATES);
-      for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+      const { total } = await counts();
+      for (const state of JOB_STATES) this.set({ state }, total[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'queue_shard_jobs',
+    help: 'Jobs in each shard of the prediction queue (QUEUE_SHARDS) by state',
+    labelNames: ['shard', 'state'],
+    registers: [own],
+    async collect() {
+      const { shards } = await counts();
+      for (const [shard, shardCounts] of shards.entries()) {
+        for (const state of JOB_STATES) this.set({ shard: String(shard), state }, shardCounts[state] ?? 0);
+      }
     },
   });
   new Gauge({

@@ -15,7 +15,11 @@ import { startTestApi, type TestApi } from './testing/test-api.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../../packages/ensemble-core/fixtures/onnx/${path}`, import.meta.url));
 const members = (dir: string, exporter: string) =>
-  [0, 1, 2].map((m) => ({ name: 'member', filename: `member${m}.${exporter}.onnx`, content: fixture(`${dir}/member${m}.${exporter}.onnx`) }));
+  [0, 1, 2].map((m) => ({
+    name: 'member',
+    filename: `member${m}.${exporter}.onnx`,
+    content: fixture(`${dir}/member${m}.${exporter}.onnx`),
+  }));
 const tensorOf = (path: string, key: string) => {
   const tensor = readSafetensors(fixture(path)).tensors.get(key);
   if (!tensor) throw new Error(`${path} has no ${key}`);
@@ -92,7 +96,10 @@ describe('token ids', () => {
     const response = await app.inject({
       method: 'POST',
       url: '/v2/models/transformer-prenorm-dynamo/infer',
-      payload: { inputs: [{ name: 'input', datatype: 'INT64', shape: input.shape, data: Array.from(input.data) }], outputs: [{ name: 'members' }] },
+      payload: {
+        inputs: [{ name: 'input', datatype: 'INT64', shape: input.shape, data: Array.from(input.data) }],
+        outputs: [{ name: 'members' }],
+      },
     });
     expect(response.statusCode).toBe(200);
     expectClose(response.json().outputs[0].data, expected.data);
@@ -115,7 +122,10 @@ describe('refused uploads', () => {
   it.each([
     [
       'members of different architectures',
-      () => [...members('resmlp', 'dynamo').slice(0, 2), { name: 'member', filename: 'other.onnx', content: fixture('refused/other-architecture.onnx') }],
+      () => [
+        ...members('resmlp', 'dynamo').slice(0, 2),
+        { name: 'member', filename: 'other.onnx', content: fixture('refused/other-architecture.onnx') },
+      ],
       'MEMBERS_MISMATCH',
       /^other\.onnx differs from member0\.dynamo\.onnx at node/,
     ],

@@ -1,45 +1,46 @@
 /**
- * Opens what the API needs (Redis, registry, queue, this process' completion
- * channel) from its settings, and closes it.
+ * Opens what the API needs (Redis, registry, queue shards, this process'
+ * completion channel) from its settings, and closes it.
  */
 import { randomUUID } from 'node:crypto';
-import { PREDICTION_QUEUE, redisKeys } from '@ensembles/jobs';
+import { connectRedis, connectSubscriber, systemKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { ApiConfig } from './api-config.js';
 import type { AppContext } from './app-context.js';
-import { finishedInQueue, JobCompletions, listenForCompletions } from './job-completions.js';
+import { JobCompletions, listenForCompletions } from './job-completions.js';
+import { PredictionQueues } from './prediction-queues.js';
+import { ReplicaWait } from './replica-wait.js';
 import { WaitingJobs } from './waiting-jobs.js';
 
 export async function openAppContext(config: ApiConfig): Promise<AppContext & { close(): Promise<void> }> {
   // Fail fast while Redis is away (answered 503), rather than queue commands and hang.
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = connectRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Connection errors surface as 503s and in readiness; ioredis would also print each retry.
   redis.on('error', () => undefined);
-  const keys = redisKeys(config.REDIS_PREFIX);
-  const prefix = `${config.REDIS_PREFIX}:bull`;
-  const queue = new Queue(PREDICTION_QUEUE, { connection: redis, prefix });
+  const keys = systemKeys(config);
+  const queues = new PredictionQueues(redis, keys);
   // Workers tell this process, on a channel of its own, when a job it submitted has finished.
   const replyTo = randomUUID();
-  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.REDIS_PREFIX}-api-notify` });
+  const subscriber = connectSubscriber(config, { maxRetriesPerRequest: null, connectionName: `${config.REDIS_PREFIX}-api-notify` });
   subscriber.on('error', () => undefined);
-  const completions = new JobCompletions(finishedInQueue(redis, queue));
+  const completions = new JobCompletions((ids) => queues.finished(ids));
   await listenForCompletions(subscriber, keys.notifications(replyTo), completions);
   return {
     config,
     redis,
     keys,
     registry: new EnsembleRegistry(redis, { keys }),
-    queue,
+    queues,
+    queue: queues.queue(0),
     replyTo,
     completions,
-    waitingJobs: new WaitingJobs(queue),
+    waitingJobs: new WaitingJobs(queues.queues, 100, config.QUEUE_PLACEMENT),
+    replicas: config.REDIS_WAIT_REPLICAS > 0 ? new ReplicaWait(redis, config.REDIS_WAIT_REPLICAS, config.REDIS_WAIT_TIMEOUT_MS) : undefined,
     async close() {
       completions.close();
       subscriber.disconnect();
       // A graceful close waits for Redis; when Redis is gone, do not wait for it.
-      const graceful = queue.close();
+      const graceful = queues.close();
       const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
       await Promise.race([
         graceful.then(
@@ -50,7 +51,7 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
       ]);
       redis.disconnect();
       // BullMQ's own disconnects wait for a connection too: start them, do not wait for them.
-      queue.disconnect().catch(() => undefined);
+      queues.disconnect();
     },
   };
 }

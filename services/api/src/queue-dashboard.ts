@@ -14,7 +14,8 @@ export const DASHBOARD_PATH = '/admin/queues';
 
 export async function installQueueDashboard(app: FastifyInstance, context: AppContext): Promise<void> {
   const serverAdapter = new FastifyAdapter();
-  createBullBoard({ queues: [new BullMQAdapter(context.queue)], serverAdapter });
+  // Every shard of the prediction queue, each under its queue name (`predictions`, `predictions-1`, ...).
+  createBullBoard({ queues: context.queues.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
   serverAdapter.setBasePath(DASHBOARD_PATH);
   const authenticationOn = context.config.API_KEYS.size > 0 || context.config.ADMIN_KEY !== undefined;
   const adminDigest = context.config.ADMIN_KEY ? sha256(context.config.ADMIN_KEY) : undefined;

@@ -5,14 +5,23 @@
  * binary), queues the job (once per idempotency key, which a different
  * request cannot reuse: see `idempotency-key.ts`), and optionally waits
  * for it. Per submission: the ensemble's name resolved (its version's
- * description is cached), the job added (a large input stored first), and,
- * once it has finished, the job read (a large result with it).
+ * description is cached), the job added (a large input stored first) to the
+ * queue shard the placement rule picks (its id names the shard), and, once it
+ * has finished, the job read (a large result with it). With
+ * `REDIS_WAIT_REPLICAS`, the answer waits until replicas hold the job.
  */
-import { randomUUID } from 'node:crypto';
 import { checkPrediction, float32Tensor, type Tensor, writeSafetensors } from '@ensembles/core';
-import { encodeInlineInput, PREDICTION_QUEUE, type PredictionJobData, predictionJobOptions, travelsInline } from '@ensembles/jobs';
+import {
+  encodeInlineInput,
+  jobIdShard,
+  type PredictionJobData,
+  predictionJobOptions,
+  type ShardKeys,
+  shardJobId,
+  travelsInline,
+} from '@ensembles/jobs';
 import type { PredictionOptions } from '@ensembles/protocol';
-import { Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { AppContext } from './app-context.js';
 import { HttpError } from './http-errors.js';
 import { claimIdempotencyKey, requestDigests } from './idempotency-key.js';
@@ -42,7 +51,7 @@ export async function submitPrediction(
   waitSeconds = 0,
   result: ResultForm = 'json',
 ): Promise<JobViewWithFile> {
-  const { redis, keys, queue, config } = context;
+  const { redis, config } = context;
   const { tenant, input, options } = request;
   const ensemble = await context.registry.resolve(tenant, request.ensemble);
   // Whatever the job would fail on for what was asked fails here, before anything is stored.
@@ -56,14 +65,31 @@ export async function submitPrediction(
   }
 
   const ttl = config.RESULT_TTL_SECONDS;
-  let id: string = randomUUID();
+  let shard = context.waitingJobs.place(ensemble.version);
+  let id: string = shardJobId(shard, context.queues.count);
   if (request.idempotencyKey) {
     // The first submission with this key claims it; retries of the same request get its job back, other requests a 422.
     const digests = requestDigests({ ensemble: request.ensemble, options, input });
-    id = await claimIdempotencyKey(redis, keys, { tenant, key: request.idempotencyKey, job: id, digests, ttlSeconds: ttl });
-    const existing = (await Job.fromId(queue, id)) as Job<PredictionJobData> | undefined;
-    if (existing) return awaitJob(context, existing, waitSeconds, result, request.clientGone);
+    const claimed = await claimIdempotencyKey(redis, context.keys, {
+      tenant,
+      key: request.idempotencyKey,
+      job: id,
+      digests,
+      ttlSeconds: ttl,
+    });
+    if (claimed !== id) {
+      const existing = await context.queues.findJob<PredictionJobData>(claimed);
+      if (existing) {
+        await context.replicas?.replicated(context.queues.queueOf(existing).toKey(claimed), `job ${claimed}`);
+        return awaitJob(context, existing, waitSeconds, result, request.clientGone);
+      }
+      // The earlier claim's job is gone (its submission failed, or it was cancelled): added again under its id, on its shard.
+      id = claimed;
+      shard = jobIdShard(id, context.queues.count) ?? shard;
+    }
   }
+  const queue = context.queues.queue(shard);
+  const keys = context.keys.shards[shard] as ShardKeys;
   // Watch before adding: a job that finishes at once is not missed.
   const wait = waitSeconds > 0 ? context.completions.wait(id, waitSeconds * 1000, request.clientGone) : undefined;
   let job: Job<PredictionJobData>;
@@ -86,16 +112,18 @@ export async function submitPrediction(
       // This process hears of the job's end (for a wait now, or an event stream later).
       replyTo: context.replyTo,
     };
-    job = (await queue.add(PREDICTION_QUEUE, data, {
+    job = (await queue.add(queue.name, data, {
       jobId: id,
       ...predictionJobOptions(config),
       ...(options.priority ? { priority: options.priority } : {}),
     })) as Job<PredictionJobData>;
+    context.waitingJobs.added(shard);
+    // Answered only once replicas hold the job, when asked (a failover then cannot lose it).
+    await context.replicas?.replicated(queue.toKey(id), `job ${id}`);
   } catch (error) {
     wait?.cancel();
     throw error;
   }
-  context.waitingJobs.added();
   if (!wait) return queuedView(job);
   return jobView(context, job, { finished: await wait.finished, noticed: wait.job, result });
 }

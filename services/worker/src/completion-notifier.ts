@@ -2,19 +2,27 @@
  * Tells the API process that submitted a job that the job has finished, on
  * that process' own channel (the job's `replyTo`), so that no API process
  * reads the events of jobs it does not wait for. Notices of the jobs that
- * finish in one turn of the event loop (a micro-batch) go in one round trip.
+ * finish in one turn of the event loop (a micro-batch) go in one round trip
+ * (on a cluster, one per API process: each channel is published, with sharded
+ * Pub/Sub, on the node that owns its slot).
  * A notice that is lost (Redis away for a moment) only delays an answer:
  * the API reads the state of jobs it has waited on for a while.
  */
-import { type CompletionNotice, encodeCompletionNotice, type PredictionJobResult, type RedisKeys } from '@ensembles/jobs';
+import {
+  type CompletionNotice,
+  encodeCompletionNotice,
+  type PredictionJobResult,
+  publishOn,
+  type RedisClient,
+  type RedisKeys,
+} from '@ensembles/jobs';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 export class CompletionNotifier {
   private pending: [channel: string, message: string][] = [];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -44,6 +52,18 @@ export class CompletionNotifier {
   private flush(): void {
     const notices = this.pending;
     this.pending = [];
+    if (this.redis.isCluster) {
+      const byChannel = new Map<string, [string, string][]>();
+      for (const notice of notices) byChannel.set(notice[0], [...(byChannel.get(notice[0]) ?? []), notice]);
+      for (const [channel, messages] of byChannel) {
+        const sent =
+          messages.length === 1
+            ? publishOn(this.redis, channel, (messages[0] as [string, string])[1])
+            : messages.reduce((pipeline, [, message]) => pipeline.spublish(channel, message), this.redis.pipeline()).exec();
+        sent.catch(() => undefined);
+      }
+      return;
+    }
     const sent =
       notices.length === 1
         ? this.redis.publish(...(notices[0] as [string, string]))

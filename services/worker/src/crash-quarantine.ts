@@ -8,7 +8,9 @@
  * back in the queue for a moment rather than held here. So a job that kills
  * every worker it meets ends failed alone, and no other job reaches its limit
  * through it. Before their last chance, retaken jobs run as usual (a worker
- * killed once costs no throughput).
+ * killed once costs no throughput). A process that takes jobs from several
+ * queue shards (one BullMQ worker each) pauses the other shards' workers
+ * while a suspect runs, so that none of them holds a job meanwhile.
  */
 import { DelayedError, type Job, type Worker } from 'bullmq';
 
@@ -26,8 +28,16 @@ export class CrashQuarantine {
     private readonly putBackMs = 200,
   ) {}
 
-  /** Wraps a processor; `worker` is the BullMQ worker that runs it (its concurrency is lowered while a suspect runs). */
-  wrap<T>(process: (job: Job, token?: string) => Promise<T>, worker: () => Worker): (job: Job, token?: string) => Promise<T> {
+  /**
+   * Wraps a processor; `worker` is the BullMQ worker that runs it (its
+   * concurrency is lowered while a suspect runs), `others` the process' other
+   * workers (paused while a suspect runs).
+   */
+  wrap<T>(
+    process: (job: Job, token?: string) => Promise<T>,
+    worker: () => Worker,
+    others: () => readonly Worker[] = () => [],
+  ): (job: Job, token?: string) => Promise<T> {
     return async (job, token) => {
       const stalled = job.stalledCounter ?? 0;
       const suspect = stalled > 0 && stalled >= this.maxStalledCount;
@@ -36,12 +46,17 @@ export class CrashQuarantine {
       this.suspect = job;
       const concurrency = worker().concurrency;
       worker().concurrency = 1;
+      const paused = others().filter((other) => !other.isPaused());
       try {
+        await Promise.all(paused.map((other) => other.pause(true)));
         if (this.running > 0) await new Promise<void>((resolve) => (this.emptied = resolve));
         return await this.track(() => process(job, token));
       } finally {
         this.suspect = undefined;
         worker().concurrency = concurrency;
+        for (const other of paused) {
+          if (!other.closing) Promise.resolve(other.resume()).catch((error: unknown) => other.emit('error', error as Error));
+        }
       }
     };
   }

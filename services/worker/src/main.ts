@@ -1,24 +1,36 @@
 #!/usr/bin/env node
 /** The worker process: configuration from the environment, structured logs, graceful shutdown. */
+import { describeRedisTarget } from '@ensembles/jobs';
 import { pino } from 'pino';
 import { startPredictionWorker } from './prediction-worker.js';
 import { parseWorkerConfig } from './worker-config.js';
 
 const config = parseWorkerConfig(process.env);
 const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
-const { worker, close } = startPredictionWorker(config, {
+const { workers, close } = startPredictionWorker(config, {
   onPassHung: (pass) => {
     log.fatal(pass, 'a forward pass is hung: exiting, so that this worker is restarted and its jobs are retaken');
     process.exit(1);
   },
 });
 
-worker.on('completed', (job, result) =>
-  log.debug({ job: job.id, computeMs: result.computeMs, batchJobs: result.batchJobs }, 'job completed'),
+for (const worker of workers) {
+  worker.on('completed', (job, result) =>
+    log.debug({ job: job.id, computeMs: result.computeMs, batchJobs: result.batchJobs }, 'job completed'),
+  );
+  worker.on('failed', (job, error) => log.warn({ job: job?.id, reason: error.message }, 'job failed'));
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+}
+log.info(
+  {
+    engine: config.ENSEMBLE_ENGINE,
+    threads: config.ENSEMBLE_THREADS,
+    concurrency: config.WORKER_CONCURRENCY,
+    redis: describeRedisTarget(config),
+    shards: workers.map((worker) => worker.name),
+  },
+  'worker started',
 );
-worker.on('failed', (job, error) => log.warn({ job: job?.id, reason: error.message }, 'job failed'));
-worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-log.info({ engine: config.ENSEMBLE_ENGINE, threads: config.ENSEMBLE_THREADS, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

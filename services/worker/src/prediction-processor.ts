@@ -19,18 +19,21 @@ import {
   predictionJobDataSchema,
   predictionJobResultSchema,
   RESULT_SUMMARY_METADATA,
-  type RedisKeys,
+  type RedisClient,
+  type ShardKeys,
   travelsInline,
 } from '@ensembles/jobs';
 import { RegistryError } from '@ensembles/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { EnsembleCache } from './ensemble-cache.js';
 import type { MicroBatcher } from './micro-batcher.js';
 
+/** The keys of the shard whose jobs a processor runs: its jobs' stored tensors and its results index. */
+export type JobKeys = Pick<ShardKeys, 'jobInput' | 'jobResult' | 'results'>;
+
 export interface ProcessorDependencies {
-  readonly redis: Redis;
-  readonly keys: RedisKeys;
+  readonly redis: RedisClient;
+  readonly keys: JobKeys;
   readonly cache: EnsembleCache;
   readonly batcher: MicroBatcher;
   /** How long results stay in Redis. */
@@ -43,7 +46,7 @@ export interface ProcessorDependencies {
 const workerId = `${hostname()}:${process.pid}`;
 
 /** The summary of a result already written for job `id`, if there is one. */
-async function writtenResult(redis: Redis, keys: RedisKeys, id: string): Promise<PredictionJobResult | undefined> {
+async function writtenResult(redis: RedisClient, keys: JobKeys, id: string): Promise<PredictionJobResult | undefined> {
   const bytes = await redis.getBuffer(keys.jobResult(id));
   const summary = bytes && readSafetensors(bytes).metadata[RESULT_SUMMARY_METADATA];
   return summary ? predictionJobResultSchema.parse(JSON.parse(summary)) : undefined;
@@ -61,7 +64,7 @@ function storedInput(bytes: Buffer, id: string) {
 type JobInput = { readonly input: Tensor } | { readonly done: PredictionJobResult };
 
 /** The job's input, inline or stored; or, for a retried job whose result is already written, that result. */
-async function jobInput(redis: Redis, keys: RedisKeys, id: string, data: PredictionJobData): Promise<JobInput> {
+async function jobInput(redis: RedisClient, keys: JobKeys, id: string, data: PredictionJobData): Promise<JobInput> {
   const { inputShape, inlineInput } = data;
   if (inlineInput !== undefined) {
     const values = decodeInlineInput(inlineInput, inputShape);
@@ -137,7 +140,7 @@ export function predictionProcessor({ redis, keys, cache, batcher, resultTtlSeco
  * one, is no longer needed. Dropped only once the job has completed, so that
  * a worker dying before that leaves the input for the retry.
  */
-export function dropStoredInput(redis: Redis, keys: RedisKeys, job: Job, result: PredictionJobResult): void {
+export function dropStoredInput(redis: RedisClient, keys: JobKeys, job: Job, result: PredictionJobResult): void {
   const data = job.data as Partial<PredictionJobData>;
   if (data.inlineInput !== undefined || result.inlineResult === undefined || job.id === undefined) return;
   redis.del(keys.jobInput(job.id)).catch(() => undefined);

@@ -1,14 +1,15 @@
 /**
- * One worker: a BullMQ worker on the prediction queue, with its engine, its
- * cache of compiled ensembles and its micro-batcher. `close()` stops taking
- * jobs, lets the active ones finish, and releases everything.
+ * One worker: a BullMQ worker on each shard of the prediction queue it takes
+ * jobs from (`WORKER_SHARDS`, every shard by default), sharing one engine,
+ * one cache of compiled ensembles and one micro-batcher, so that jobs of one
+ * version meet in a pass whatever their shard. `close()` stops taking jobs,
+ * lets the active ones finish, and releases everything.
  */
 import { hostname } from 'node:os';
 import { createEngine, type EngineName } from '@ensembles/core';
-import { PREDICTION_QUEUE, type PredictionJobData, type PredictionJobResult, redisKeys } from '@ensembles/jobs';
+import { connectRedis, keptJobsPerShard, type PredictionJobData, type PredictionJobResult, systemKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CompletionNotifier } from './completion-notifier.js';
 import { CrashQuarantine } from './crash-quarantine.js';
 import { EnsembleCache } from './ensemble-cache.js';
@@ -23,7 +24,10 @@ import { WorkerMetrics } from './worker-metrics.js';
 export interface PredictionWorker {
   /** This worker as job results and `GET /v1/workers` name it (`host:pid`). */
   readonly id: string;
+  /** The BullMQ worker of the first shard it takes jobs from (shard 0 by default). */
   readonly worker: Worker;
+  /** One BullMQ worker per shard it takes jobs from, in shard order. */
+  readonly workers: readonly Worker[];
   readonly cache: EnsembleCache;
   /** The timings of the jobs it ran (served on `METRICS_PORT` when set). */
   readonly metrics: WorkerMetrics;
@@ -46,8 +50,8 @@ function exitOnHungPass(pass: { readonly jobs: number; readonly rows: number; re
 }
 
 export function startPredictionWorker(config: WorkerConfig, options: PredictionWorkerOptions = {}): PredictionWorker {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const keys = redisKeys(config.REDIS_PREFIX);
+  const redis = connectRedis(config, { maxRetriesPerRequest: null });
+  const keys = systemKeys(config);
   const engine = createEngine(config.ENSEMBLE_ENGINE as EngineName, { threads: config.ENSEMBLE_THREADS, backend: config.ENSEMBLE_BACKEND });
   const registry = new EnsembleRegistry(redis, { keys });
   const cache = new EnsembleCache(registry, engine, config.CACHE_BYTES, () => heartbeat.refresh());
@@ -59,48 +63,60 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
   });
   // A job on its last chance after workers died holding it runs alone: a job that crashes workers takes no other down with it.
   const quarantine = new CrashQuarantine(config.JOB_ATTEMPTS - 1);
-  const worker: Worker = new Worker(
-    PREDICTION_QUEUE,
-    quarantine.wrap(
-      predictionProcessor({
-        redis,
-        keys,
-        cache,
-        batcher,
-        resultTtlSeconds: config.RESULT_TTL_SECONDS,
-        inlineTensorBytes: config.INLINE_TENSOR_BYTES,
-      }),
-      () => worker,
-    ),
-    {
-      connection: redis,
-      prefix: `${config.REDIS_PREFIX}:bull`,
-      concurrency: config.WORKER_CONCURRENCY,
-      lockDuration: config.WORKER_LOCK_MS,
-      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-      // A job whose worker died is taken again, up to its attempts in all: one that kills every worker it meets ends failed.
-      maxStalledCount: config.JOB_ATTEMPTS - 1,
-      // Recorded on each job it takes (`processedBy`): which worker holds an active job.
-      name: `${hostname()}:${process.pid}`,
-    },
-  );
+  const shards = config.WORKER_SHARDS.length > 0 ? config.WORKER_SHARDS.map((i) => keys.shards[i]) : keys.shards;
+  // The jobs held at once, split over the shards: the same in all whatever their number.
+  const concurrency = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / shards.length));
   // Each finished job is counted here, once, and its API process (if it waits) is told.
   const metrics = new WorkerMetrics();
   const notifier = new CompletionNotifier(redis, keys);
-  worker.on('completed', (job, result: PredictionJobResult) => {
-    metrics.completed(job.data as PredictionJobData, result);
-    notifier.completed(job, result);
-    dropStoredInput(redis, keys, job, result);
-  });
-  worker.on('failed', (job) => {
-    // A failure that will be retried is not the end of the job.
-    if (!job?.finishedOn) return;
-    metrics.failed(job.data as PredictionJobData | undefined);
-    notifier.failed(job);
-  });
+  const workers: Worker[] = [];
+  const retentions: ResultRetention[] = [];
+  for (const shard of shards) {
+    if (!shard) continue;
+    const worker: Worker = new Worker(
+      shard.queueName,
+      quarantine.wrap(
+        predictionProcessor({
+          redis,
+          keys: shard,
+          cache,
+          batcher,
+          resultTtlSeconds: config.RESULT_TTL_SECONDS,
+          inlineTensorBytes: config.INLINE_TENSOR_BYTES,
+        }),
+        () => worker,
+        () => workers.filter((other) => other !== worker),
+      ),
+      {
+        connection: redis,
+        prefix: shard.queuePrefix,
+        concurrency,
+        lockDuration: config.WORKER_LOCK_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        // A job whose worker died is taken again, up to its attempts in all: one that kills every worker it meets ends failed.
+        maxStalledCount: config.JOB_ATTEMPTS - 1,
+        // Recorded on each job it takes (`processedBy`): which worker holds an active job.
+        name: `${hostname()}:${process.pid}`,
+      },
+    );
+    worker.on('completed', (job, result: PredictionJobResult) => {
+      metrics.completed(job.data as PredictionJobData, result);
+      notifier.completed(job, result);
+      dropStoredInput(redis, shard, job, result);
+    });
+    worker.on('failed', (job) => {
+      // A failure that will be retried is not the end of the job.
+      if (!job?.finishedOn) return;
+      metrics.failed(job.data as PredictionJobData | undefined);
+      notifier.failed(job);
+    });
+    workers.push(worker);
+    retentions.push(new ResultRetention(redis, shard, { keep: keptJobsPerShard(config), ttlSeconds: config.RESULT_TTL_SECONDS }));
+  }
+  const first = workers[0] as Worker;
   const metricsServer = config.METRICS_PORT > 0 ? metrics.serve(config.METRICS_PORT, config.METRICS_HOST) : undefined;
   metricsServer?.catch((error: Error) =>
-    worker.emit('error', new Error(`cannot serve metrics on ${config.METRICS_HOST}:${config.METRICS_PORT}: ${error.message}`)),
+    first.emit('error', new Error(`cannot serve metrics on ${config.METRICS_HOST}:${config.METRICS_PORT}: ${error.message}`)),
   );
   const heartbeat = new WorkerHeartbeat(redis, keys, () => ({
     engine: config.ENSEMBLE_ENGINE,
@@ -111,19 +127,19 @@ export function startPredictionWorker(config: WorkerConfig, options: PredictionW
     cache: { hits: cache.stats().hits, loads: cache.stats().loads },
   }));
   heartbeat.start();
-  const retention = new ResultRetention(redis, keys, { keep: config.RESULT_KEEP_JOBS, ttlSeconds: config.RESULT_TTL_SECONDS });
-  retention.start();
+  for (const retention of retentions) retention.start();
   const collection = new VersionCollection(registry);
   collection.start();
   return {
-    worker,
+    worker: first,
+    workers,
     cache,
     metrics,
     id: heartbeat.id,
     async close() {
-      await worker.close();
+      await Promise.all(workers.map((worker) => worker.close()));
       metricsServer?.then((server) => server.close()).catch(() => undefined);
-      retention.stop();
+      for (const retention of retentions) retention.stop();
       collection.stop();
       await heartbeat.stop().catch(() => undefined);
       await cache.dispose();

@@ -1,12 +1,11 @@
 /**
- * Keeps the newest `RESULT_KEEP_JOBS` results and forgets the rest, so that
- * Redis' memory stays bounded at any job rate (BullMQ drops the completed
- * jobs themselves by the same count). Results also expire by their TTL; the
+ * Keeps a queue shard's newest results (its share of `RESULT_KEEP_JOBS`) and
+ * forgets the rest, so that Redis' memory stays bounded at any job rate
+ * (BullMQ drops the completed jobs themselves by the same count). Results also expire by their TTL; the
  * index of results forgets those too. Several workers may trim at once:
  * deleting what is already gone is harmless.
  */
-import type { RedisKeys } from '@ensembles/jobs';
-import type { Redis } from 'ioredis';
+import type { RedisClient, ShardKeys } from '@ensembles/jobs';
 
 const CHUNK = 1000;
 
@@ -14,8 +13,8 @@ export class ResultRetention {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly redis: RedisClient,
+    private readonly keys: Pick<ShardKeys, 'results' | 'jobResult'>,
     private readonly settings: { readonly keep: number; readonly ttlSeconds: number },
     private readonly intervalMs = 1000,
   ) {}
@@ -40,7 +39,7 @@ export class ResultRetention {
       const ids = oldest.slice(i, i + CHUNK);
       await this.redis
         .multi()
-        .del(...ids.map(jobResult))
+        .del(...ids.map((id) => jobResult(id)))
         .zrem(results, ...ids)
         .exec();
       forgotten += ids.length;

@@ -4,15 +4,14 @@
  * the API can list the live workers; removes it on shutdown.
  */
 import { hostname } from 'node:os';
-import { type RedisKeys, WORKER_HEARTBEAT_MS, WORKER_TTL_MS, type WorkerAnnouncement } from '@ensembles/jobs';
-import type { Redis } from 'ioredis';
+import { type RedisClient, type RedisKeys, WORKER_HEARTBEAT_MS, WORKER_TTL_MS, type WorkerAnnouncement } from '@ensembles/jobs';
 
 export class WorkerHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly describe: () => Omit<WorkerAnnouncement, 'id' | 'host' | 'pid' | 'startedAt' | 'heartbeatAt'>,
     readonly id = `${hostname()}:${process.pid}`,

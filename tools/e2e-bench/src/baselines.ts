@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createEngine, loadStackedEnsemble, parseManifest, randomInput, readSafetensors } from '@ensembles/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisCommandCalls } from './redis-stats.js';
+import { redisCommandCalls, redisCpuSeconds } from './redis-stats.js';
 import { type Scenario, scenarioInputShape } from './scenarios.js';
 import { processCost } from './system-under-test.js';
 
@@ -22,6 +22,8 @@ export interface BullmqBaseline {
   readonly throughput: number;
   /** Redis commands per completed job. */
   readonly redisCallsPerJob: number;
+  /** Redis CPU milliseconds per completed job. */
+  readonly redisCpuMsPerJob?: number;
   /** CPU milliseconds per completed job: the no-op worker process, the producer. */
   readonly cpuMsPerJob: { readonly worker: number; readonly producer: number };
 }
@@ -56,6 +58,7 @@ export async function bullmqNoopThroughput(
     await add(performance.now() + 500); // warm up
     const before = await completed();
     const callsBefore = await redisCommandCalls(connection);
+    const redisBefore = await redisCpuSeconds(connection);
     const [workerBefore, producerBefore] = [processCost(worker.pid).cpuSeconds, process.cpuUsage()];
     const start = performance.now();
     await Promise.all(Array.from({ length: options.producers }, () => add(start + options.durationMs)));
@@ -64,10 +67,12 @@ export async function bullmqNoopThroughput(
     const producer = process.cpuUsage(producerBefore);
     const jobs = (await completed()) - before;
     const redisCallsPerJob = ((await redisCommandCalls(connection)) - callsBefore) / jobs;
+    const redisCpuMsPerJob = (((await redisCpuSeconds(connection)) - redisBefore) * 1000) / jobs;
     return {
       ...options,
       throughput: jobs * (1000 / elapsed),
       redisCallsPerJob,
+      redisCpuMsPerJob,
       cpuMsPerJob: { worker: (workerCpu * 1000) / jobs, producer: (producer.user + producer.system) / 1000 / jobs },
     };
   } finally {

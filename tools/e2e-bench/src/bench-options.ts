@@ -8,6 +8,13 @@ export interface BenchOptions {
   readonly workerCounts: readonly number[];
   /** API processes, one configuration each, for every scenario; absent: each scenario's own `apiCounts`. */
   readonly apiCounts?: readonly number[];
+  /**
+   * Queue shards (`QUEUE_SHARDS`), one configuration each, every one on a local Redis Cluster of `masters`
+   * masters; absent: one plain `redis-server`, as a single-Redis deployment runs.
+   */
+  readonly shardCounts?: readonly number[];
+  /** Masters of the local cluster that `shardCounts` runs on. */
+  readonly masters: number;
   /** Length of each measured phase. */
   readonly phaseMs: number;
   /** Tiny jobs of the soak run; 0: no soak. */
@@ -58,12 +65,17 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
   });
   const phaseMs = Number(values['phase-ms']);
   if (!(phaseMs >= MIN_PHASE_MS)) throw new BenchOptionError(`--phase-ms must be at least ${MIN_PHASE_MS}, got "${values['phase-ms']}"`);
+  const masters = Number(values.masters);
+  if (!Number.isInteger(masters) || masters < 3)
+    throw new BenchOptionError(`--masters must be 3 or more (a Redis Cluster's fewest), got "${values.masters}"`);
   const soakJobs = Number(values.soak);
   if (!Number.isInteger(soakJobs) || soakJobs < 0) throw new BenchOptionError(`--soak must be a count of jobs, got "${values.soak}"`);
   return {
     scenarios: chosen,
     workerCounts: counts('workers', values.workers),
     ...(values.apis === undefined ? {} : { apiCounts: counts('apis', values.apis) }),
+    ...(values.shards === undefined ? {} : { shardCounts: counts('shards', values.shards) }),
+    masters,
     phaseMs,
     soakJobs,
     chart: values.chart,
@@ -80,6 +92,8 @@ function parse(args: readonly string[]) {
       scenario: { type: 'string', default: scenarios.map((s) => s.name).join(',') },
       workers: { type: 'string', default: '1,2' },
       apis: { type: 'string' },
+      shards: { type: 'string' },
+      masters: { type: 'string', default: '3' },
       'phase-ms': { type: 'string', default: '3000' },
       soak: { type: 'string', default: '0' },
       chart: { type: 'string', default: 'docs/e2e-bench.svg' },

@@ -66,7 +66,21 @@ describe('parseBenchOptions', () => {
     });
   });
 
+  it('--shards: each configuration once per shard count, on a cluster of --masters', () => {
+    const options = parseBenchOptions(['--scenario', 'tiny', '--workers', '1', '--apis', '1', '--shards', '1,3']);
+    expect(options).toMatchObject({ shardCounts: [1, 3], masters: 3 });
+    expect(planVariants(options).map(({ variant }) => `${variant.batching} ${variant.shards}`)).toEqual([
+      'true 1',
+      'true 3',
+      'false 1',
+      'false 3',
+    ]);
+    expect(planVariants(parseBenchOptions([])).every(({ variant }) => variant.shards === undefined)).toBe(true);
+  });
+
   it.each([
+    [['--shards', '0'], /--shards: "0" is not a count/],
+    [['--masters', '2'], /--masters must be 3 or more/],
     [['--apis', '0'], /--apis: "0" is not a count/],
     [['--workers', '1,x'], /--workers: "x" is not a count/],
     [['--scenario', 'huge'], /no scenario named "huge" \(there are tiny, seed-b1, seed-b64, wide-b1\)/],

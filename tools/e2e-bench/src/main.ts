@@ -10,6 +10,9 @@
  *   --workers 1,2                      worker processes per configuration
  *   --apis 1,3                         API processes per configuration, for every scenario
  *                                      (default: tiny 1 and 3, the others 1)
+ *   --shards 1,3                       queue shards per configuration, on a local Redis Cluster
+ *                                      (default: none, one plain redis-server); figures per node
+ *   --masters 3                        masters of that cluster
  *   --phase-ms 3000                    length of each measured phase (at least 500)
  *   --soak 100000                      also run that many tiny jobs and watch memory
  *   --chart docs/e2e-bench.svg         where the chart goes ("" for none)
@@ -20,18 +23,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { redisKeys } from '@ensembles/jobs';
-import { startPrivateRedis } from '@ensembles/redis-testing';
+import { keySlot, redisKeys } from '@ensembles/jobs';
+import { type PrivateCluster, startPrivateCluster, startPrivateRedis } from '@ensembles/redis-testing';
 import { EnsembleRegistry } from '@ensembles/registry';
 import { parseWorkerConfig } from '@ensembles/worker';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { bullmqNoopThroughput, type EngineBaseline, engineOnlyThroughput } from './baselines.js';
 import { BenchOptionError, type BenchOptions, parseBenchOptions } from './bench-options.js';
 import { planVariants } from './bench-plan.js';
 import { renderChart } from './chart.js';
 import { LoadClient } from './load-client.js';
+import type { RedisNode } from './redis-stats.js';
 import { type BenchReport, reportOutput, variantLabel } from './report.js';
-import { runVariant, type VariantResult } from './run-scenario.js';
+import { type RedisTarget, runVariant, type VariantResult } from './run-scenario.js';
 import { scenarioWeights } from './scenarios.js';
 import { runSoak } from './soak.js';
 
@@ -57,15 +61,25 @@ const started = Date.now();
 const redisServer = await startPrivateRedis({ args: ['--maxmemory-policy', 'noeviction'] });
 const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
 const load = new LoadClient();
+const plain: RedisTarget = {
+  env: { REDIS_URL: redisServer.url },
+  nodes: [{ name: `127.0.0.1:${redisServer.port}`, client: redis }],
+  holdings: () => [{ shards: [0], registry: true }],
+};
+// With --shards: a local cluster, each node measured on a connection of its own.
+const cluster = options.shardCounts ? await startLocalCluster(options.masters) : undefined;
 try {
-  const registry = new EnsembleRegistry(redis, { keys: redisKeys(PREFIX) });
+  const registries = [
+    ...(!options.shardCounts || options.soakJobs > 0 ? [new EnsembleRegistry(redis, { keys: redisKeys(PREFIX) })] : []),
+    ...(cluster ? [cluster.registry] : []),
+  ];
   // Built once per scenario (seeded) and registered straight into Redis, as an upload would.
   const weights = new Map<string, Uint8Array>();
   for (const scenario of chosen) {
     log(`${scenario.name}: building and registering ${scenario.manifest.name} ...`);
     const bytes = scenarioWeights(scenario);
     weights.set(scenario.name, bytes);
-    await registry.register('default', scenario.manifest, bytes);
+    for (const registry of registries) await registry.register('default', scenario.manifest, bytes);
     const size = bytes.byteLength < 1e6 ? `${(bytes.byteLength / 1e3).toFixed(1)} kB` : `${(bytes.byteLength / 1e6).toFixed(1)} MB`;
     log(`${scenario.name}: ${size} of weights registered`);
   }
@@ -90,10 +104,11 @@ try {
   const variants: VariantResult[] = [];
   for (const [i, { scenario, variant }] of plan.entries()) {
     log(`${scenario.name}, ${variantLabel(variant)} (${i + 1} of ${plan.length}) ...`);
-    const result = await runVariant(scenario, variant, { redis, redisUrl: redisServer.url, prefix: PREFIX, load, phaseMs });
+    const target = variant.shards === undefined ? plain : (cluster?.target as RedisTarget);
+    const result = await runVariant(scenario, variant, { redis: target, prefix: PREFIX, load, phaseMs });
     variants.push(result);
     log(
-      `${scenario.name}, ${variantLabel(result)}: ${result.saturation.throughput.toFixed(0)} jobs/s max, p99 at 50% ${result.loads[1]?.latencyMs.p99.toFixed(1)} ms, ${result.saturation.batchJobs.toFixed(1)} jobs per pass; CPU ms per job: workers ${result.cpuMsPerJob.workers.toFixed(2)}, API${result.apis > 1 ? ` (${result.apis} processes)` : ''} ${result.cpuMsPerJob.api.toFixed(2)}, Redis ${result.cpuMsPerJob.redis.toFixed(2)}`,
+      `${scenario.name}, ${variantLabel(result)}: ${result.saturation.throughput.toFixed(0)} jobs/s max, p99 at 50% ${result.loads[1]?.latencyMs.p99.toFixed(1)} ms, ${result.saturation.batchJobs.toFixed(1)} jobs per pass; CPU ms per job: workers ${result.cpuMsPerJob.workers.toFixed(2)}, API${result.apis > 1 ? ` (${result.apis} processes)` : ''} ${result.cpuMsPerJob.api.toFixed(2)}, Redis ${result.cpuMsPerJob.redis.toFixed(2)}${result.redisNodes ? ` (per node ${result.redisNodes.map((node) => node.cpuMsPerJob.toFixed(2)).join(' / ')})` : ''}`,
     );
   }
   const { soakJobs } = options;
@@ -116,5 +131,48 @@ try {
 } finally {
   load.close();
   redis.disconnect();
+  await cluster?.stop();
   await redisServer.stop();
+}
+
+/**
+ * A local Redis Cluster of `masters` masters for the `--shards` runs: its
+ * registry (hash-tagged keys), a connection to each node for its figures, and
+ * which node holds which shard and the registry.
+ */
+async function startLocalCluster(masters: number) {
+  log(`starting a local Redis Cluster of ${masters} masters ...`);
+  const cluster: PrivateCluster = await startPrivateCluster({ masters, args: ['--maxmemory-policy', 'noeviction'] });
+  const client = new Cluster(
+    cluster.nodes.map(({ port }) => ({ host: '127.0.0.1', port })),
+    { redisOptions: { maxRetriesPerRequest: null } },
+  );
+  const nodes: RedisNode[] = cluster.nodes.map(({ port, url }) => ({ name: `127.0.0.1:${port}`, client: new Redis(url) }));
+  // CLUSTER SLOTS: [first, last, [host, port, id], ...replicas] per range.
+  const ranges = ((await nodes[0]?.client.cluster('SLOTS')) ?? []) as unknown as [number, number, [string, number]][];
+  const owner = (key: string) => {
+    const slot = keySlot(key);
+    const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+    return range ? `${range[2][0]}:${range[2][1]}` : '?';
+  };
+  const target: RedisTarget = {
+    env: { REDIS_CLUSTER_NODES: cluster.nodesSetting },
+    nodes,
+    holdings(shards) {
+      const keys = redisKeys(PREFIX, { layout: 'tagged', shards });
+      return nodes.map(({ name }) => ({
+        shards: keys.shards.filter((shard) => owner(shard.queue) === name).map((shard) => shard.index),
+        registry: owner(keys.workers) === name,
+      }));
+    },
+  };
+  return {
+    target,
+    registry: new EnsembleRegistry(client, { keys: redisKeys(PREFIX, { layout: 'tagged' }) }),
+    async stop() {
+      client.disconnect();
+      for (const node of nodes) node.client.disconnect();
+      await cluster.stop();
+    },
+  };
 }

@@ -20,3 +20,36 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const field = (name: string) => Number(info.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))?.[1] ?? 0);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
+
+/** One Redis server the system uses: the only one, or a node of a cluster (a connection of its own: INFO is per server). */
+export interface RedisNode {
+  /** `host:port`. */
+  readonly name: string;
+  readonly client: Redis;
+}
+
+/** What one server has done so far: commands, CPU, network bytes (replication not counted), memory. */
+export interface NodeSample {
+  readonly calls: number;
+  readonly cpuSeconds: number;
+  readonly netInBytes: number;
+  readonly netOutBytes: number;
+  readonly usedMemory: number;
+}
+
+/** Each node's figures now. */
+export async function sampleNodes(nodes: readonly RedisNode[]): Promise<NodeSample[]> {
+  return Promise.all(
+    nodes.map(async ({ client }) => {
+      const stats = await client.info('stats');
+      const field = (name: string) => Number(stats.match(new RegExp(`^${name}:(\\d+)`, 'm'))?.[1] ?? 0);
+      return {
+        calls: await redisCommandCalls(client),
+        cpuSeconds: await redisCpuSeconds(client),
+        netInBytes: field('total_net_input_bytes') - field('total_net_repl_input_bytes'),
+        netOutBytes: field('total_net_output_bytes') - field('total_net_repl_output_bytes'),
+        usedMemory: await usedMemory(client),
+      };
+    }),
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { markdownTable, reportOutput, targets } from './report.js';
-import { report } from './testing/report-fixture.js';
+import { markdownTable, redisTable, reportOutput, targets } from './report.js';
+import { report, variant } from './testing/report-fixture.js';
 
 describe('the report', () => {
   it('holds each figure to its target', () => {
@@ -71,5 +71,30 @@ describe('the report', () => {
     expect(output).toContain('worker concurrency 16');
     expect(output.trimEnd().endsWith('chart: chart.svg')).toBe(true);
     expect(() => JSON.parse(output)).toThrow();
+  });
+
+  it('says what each job asks of Redis, and on a cluster what each node does', () => {
+    const plainOnly = redisTable(report);
+    expect(plainOnly).toContain('| jobs/s per Redis core |');
+    expect(plainOnly).not.toContain('Per cluster node');
+    const tiny = variant('tiny', true, 900);
+    const sharded = {
+      ...tiny,
+      shards: 3,
+      redisBytesPerJob: { in: 2100, out: 1500 },
+      redisNodes: [0, 1, 2].map((shard) => ({
+        node: `127.0.0.1:700${shard}`,
+        shards: [shard],
+        registry: shard === 1,
+        cores: 0.1,
+        callsPerJob: 20,
+        cpuMsPerJob: 0.15,
+      })),
+    };
+    const table = redisTable({ ...report, variants: [sharded] });
+    expect(table).toContain('| tiny | batching on, 1 worker, 3 shards | 1 | 900 | 2.0 | 6.0 | 20.0 | 2100 / 1500 | 0.50 | 2000 |');
+    expect(table).toContain(
+      '| tiny | batching on, 1 worker, 3 shards | 1 | 0 / 1 R / 2 | 0.10 / 0.10 / 0.10 | 20.0 / 20.0 / 20.0 | 0.15 / 0.15 / 0.15 |',
+    );
   });
 });

@@ -29,11 +29,11 @@ const cpuMs = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-
 const plural = (count: number, noun: string, nouns = `${noun}s`) => `${count} ${count === 1 ? noun : nouns}`;
 
 /** Batching and workers: the configuration column of the table (the API processes have their own). */
-const batchingAndWorkers = (v: Pick<VariantResult, 'batching' | 'workers'>) =>
-  `batching ${v.batching ? 'on' : 'off'}, ${plural(v.workers, 'worker')}`;
+const batchingAndWorkers = (v: Pick<VariantResult, 'batching' | 'workers' | 'shards'>) =>
+  `batching ${v.batching ? 'on' : 'off'}, ${plural(v.workers, 'worker')}${v.shards === undefined ? '' : `, ${plural(v.shards, 'shard')}`}`;
 
 /** A configuration in words; the API processes named only when there are several. */
-export const variantLabel = (v: Pick<VariantResult, 'batching' | 'workers' | 'apis'>) =>
+export const variantLabel = (v: Pick<VariantResult, 'batching' | 'workers' | 'apis' | 'shards'>) =>
   `${batchingAndWorkers(v)}${v.apis > 1 ? `, ${plural(v.apis, 'API')}` : ''}`;
 
 /** One row per scenario and configuration. */
@@ -60,12 +60,50 @@ export function markdownTable(report: BenchReport): string {
   );
   lines.push('');
   lines.push(
-    `Baselines in the same run: BullMQ alone (${report.bullmq.producers} producers adding jobs one at a time, a no-op worker process at concurrency ${report.bullmq.concurrency}) ${rate(report.bullmq.throughput)} jobs/s, ${report.bullmq.redisCallsPerJob.toFixed(1)} Redis commands and ${report.bullmq.cpuMsPerJob.worker.toFixed(2)} + ${report.bullmq.cpuMsPerJob.producer.toFixed(2)} CPU ms (worker + producer) per job; engine alone (ONNX Runtime, ${Object.values(report.engine)[0]?.threads ?? '-'} threads, one pass per request): ${Object.entries(
+    `Baselines in the same run: BullMQ alone (${report.bullmq.producers} producers adding jobs one at a time, a no-op worker process at concurrency ${report.bullmq.concurrency}) ${rate(report.bullmq.throughput)} jobs/s, ${report.bullmq.redisCallsPerJob.toFixed(1)} Redis commands and ${report.bullmq.cpuMsPerJob.worker.toFixed(2)} + ${report.bullmq.cpuMsPerJob.producer.toFixed(2)} CPU ms (worker + producer)${report.bullmq.redisCpuMsPerJob === undefined ? '' : ` + ${report.bullmq.redisCpuMsPerJob.toFixed(2)} Redis CPU ms`} per job; engine alone (ONNX Runtime, ${Object.values(report.engine)[0]?.threads ?? '-'} threads, one pass per request): ${Object.entries(
       report.engine,
     )
       .map(([name, e]) => `${name} ${rate(e.throughput)} requests/s (${ms(e.medianPassMs)} ms a pass)`)
       .join(', ')}.`,
   );
+  return lines.join('\n');
+}
+
+const bytes = (value: number) => (value < 10_000 ? value.toFixed(0) : `${(value / 1024).toFixed(0)} KiB`);
+
+/**
+ * What each job asks of Redis, per configuration: commands, bytes in and out
+ * (clients only), CPU, and the jobs one Redis core would carry at that cost;
+ * on a cluster, each node's share (the shards and the registry it holds).
+ */
+export function redisTable(report: BenchReport): string {
+  const lines = [
+    '| scenario | configuration | APIs | max jobs/s | jobs per pass | p50 ms at 25% | Redis commands per job | Redis bytes per job in / out | Redis CPU ms per job | jobs/s per Redis core |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const v of report.variants) {
+    const io = v.redisBytesPerJob ? `${bytes(v.redisBytesPerJob.in)} / ${bytes(v.redisBytesPerJob.out)}` : '-';
+    const p50 = v.loads.find((l) => l.fraction === 0.25)?.latencyMs.p50 ?? Number.NaN;
+    lines.push(
+      `| ${v.scenario} | ${batchingAndWorkers(v)} | ${v.apis} | ${rate(v.saturation.throughput)} | ${v.saturation.batchJobs.toFixed(1)} | ${ms(p50)} | ${v.redisCallsPerJob.toFixed(1)} | ${io} | ${cpuMs(v.cpuMsPerJob.redis)} | ${rate(1000 / v.cpuMsPerJob.redis)} |`,
+    );
+  }
+  const clustered = report.variants.filter((v) => v.redisNodes);
+  if (clustered.length === 0) return lines.join('\n');
+  lines.push(
+    '',
+    'Per cluster node (shards it holds; R: the registry), over the measured phases:',
+    '',
+    '| scenario | configuration | APIs | nodes: shards | Redis CPU cores per node | commands per job per node | Redis CPU ms per job per node |',
+    '|---|---|--:|---|--:|--:|--:|',
+  );
+  for (const v of clustered) {
+    const nodes = v.redisNodes ?? [];
+    const holds = nodes.map((node) => `${node.shards.length > 0 ? node.shards.join(',') : '-'}${node.registry ? ' R' : ''}`).join(' / ');
+    lines.push(
+      `| ${v.scenario} | ${batchingAndWorkers(v)} | ${v.apis} | ${holds} | ${nodes.map((n) => n.cores.toFixed(2)).join(' / ')} | ${nodes.map((n) => n.callsPerJob.toFixed(1)).join(' / ')} | ${nodes.map((n) => cpuMs(n.cpuMsPerJob)).join(' / ')} |`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -180,5 +218,5 @@ export function reportOutput(report: BenchReport, options: { json: boolean; char
   const targetLines = targets(report)
     .map((line) => `- ${line}`)
     .join('\n');
-  return `\n${header}\n\n${markdownTable(report)}\n\nTargets:\n${targetLines}\n${options.chart ? `\nchart: ${options.chart}\n` : ''}`;
+  return `\n${header}\n\n${markdownTable(report)}\n\nWhat each job asks of Redis:\n\n${redisTable(report)}\n\nTargets:\n${targetLines}\n${options.chart ? `\nchart: ${options.chart}\n` : ''}`;
 }

@@ -1,15 +1,15 @@
 /**
  * One scenario in one configuration (micro-batching on or off, K worker
- * processes, K API processes): start the system fresh, warm it up (until
+ * processes, K API processes, on one Redis or on a cluster with K queue
+ * shards): start the system fresh, warm it up (until
  * answers come: the first jobs compile the ensemble), find the most it sustains
  * with a closed loop, then offer 25%, 50% and 75% of that in an open loop and
  * record latencies, what the processes cost and what Redis holds.
  */
 import { availableParallelism } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { LoadClient } from './load-client.js';
 import type { PhaseResult } from './load-generator.js';
-import { redisCommandCalls, redisCpuSeconds, usedMemory } from './redis-stats.js';
+import { type NodeSample, type RedisNode, sampleNodes } from './redis-stats.js';
 import { type Scenario, scenarioRequest } from './scenarios.js';
 import { type ProcessCost, processCost, SystemUnderTest } from './system-under-test.js';
 
@@ -18,6 +18,27 @@ export interface Variant {
   readonly workers: number;
   /** API processes, each on its own port; the load goes to them in turn. */
   readonly apis: number;
+  /** Queue shards on a local Redis Cluster (`QUEUE_SHARDS`); absent: one plain Redis. */
+  readonly shards?: number;
+}
+
+/** Where a variant's Redis is: the settings that name it, and its servers (one, or the cluster's masters). */
+export interface RedisTarget {
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodes: readonly RedisNode[];
+  /** What each node holds for `shards` shards: which shards, and whether the registry. */
+  holdings(shards: number): { shards: number[]; registry: boolean }[];
+}
+
+/** One Redis server's share of a variant's work over its measured phases. */
+export interface RedisNodeResult {
+  readonly node: string;
+  /** The queue shards it holds, and whether it holds the registry (and the workers' announcements). */
+  readonly shards: readonly number[];
+  readonly registry: boolean;
+  readonly cores: number;
+  readonly callsPerJob: number;
+  readonly cpuMsPerJob: number;
 }
 
 export interface VariantResult extends Variant {
@@ -41,6 +62,10 @@ export interface VariantResult extends Variant {
   readonly apiPeakRssBytes: number;
   /** Redis commands per completed job over the measured phases (what every part of the path asks of Redis). */
   readonly redisCallsPerJob: number;
+  /** Bytes Redis received and sent per completed job over the measured phases (clients only, not replication). */
+  readonly redisBytesPerJob?: { readonly in: number; readonly out: number };
+  /** Per Redis server, on a cluster. */
+  readonly redisNodes?: readonly RedisNodeResult[];
   /**
    * CPU milliseconds per completed job over the measured phases, by kind of
    * process, each kind summed over its processes (`api`: every API process)
@@ -56,16 +81,18 @@ export const LOAD_FRACTIONS = [0.25, 0.5, 0.75] as const;
 const WARM_UP_DEADLINE_MS = 300_000;
 
 const sumCpu = (costs: readonly ProcessCost[]) => costs.reduce((total, cost) => total + cost.cpuSeconds, 0);
+const sum = (samples: readonly NodeSample[], field: keyof NodeSample) => samples.reduce((total, sample) => total + sample[field], 0);
 
 export async function runVariant(
   scenario: Scenario,
   variant: Variant,
-  context: { redis: Redis; redisUrl: string; prefix: string; load: LoadClient; phaseMs: number },
+  context: { redis: RedisTarget; prefix: string; load: LoadClient; phaseMs: number },
 ): Promise<VariantResult> {
   const threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / variant.workers));
-  const redisMemoryBefore = await usedMemory(context.redis);
+  const { nodes } = context.redis;
+  const redisMemoryBefore = sum(await sampleNodes(nodes), 'usedMemory');
   const system = await SystemUnderTest.start({
-    redisUrl: context.redisUrl,
+    redisEnv: { ...context.redis.env, ...(variant.shards === undefined ? {} : { QUEUE_SHARDS: String(variant.shards) }) },
     redisPrefix: context.prefix,
     apis: variant.apis,
     workers: variant.workers,
@@ -88,11 +115,7 @@ export async function runVariant(
         );
     }
     const before = system.cost();
-    const [redisBefore, loadBefore, callsBefore] = [
-      await redisCpuSeconds(context.redis),
-      processCost(context.load.pid),
-      await redisCommandCalls(context.redis),
-    ];
+    const [redisBefore, loadBefore] = [await sampleNodes(nodes), processCost(context.load.pid)];
     const startedAt = performance.now();
     const saturation = await context.load.run(spec, { kind: 'closed', concurrency: scenario.concurrency, durationMs: context.phaseMs });
     const loads: Array<PhaseResult & { fraction: number }> = [];
@@ -104,11 +127,11 @@ export async function runVariant(
     const jobs = saturation.ok + loads.reduce((total, load) => total + load.ok, 0);
     const after = system.cost();
     const commonRate = scenario.commonRate === undefined ? undefined : await runCommonRate(system, spec, scenario.commonRate, context);
-    const [redisAfter, loadAfter, callsAfter] = [
-      await redisCpuSeconds(context.redis),
-      processCost(context.load.pid),
-      await redisCommandCalls(context.redis),
-    ];
+    const [redisSamples, loadAfter] = [await sampleNodes(nodes), processCost(context.load.pid)];
+    const delta = (field: keyof NodeSample) => sum(redisSamples, field) - sum(redisBefore, field);
+    const [redisAfter, callsAfter] = [sum(redisSamples, 'cpuSeconds'), sum(redisSamples, 'calls')];
+    const [redisCpuBefore, callsBefore] = [sum(redisBefore, 'cpuSeconds'), sum(redisBefore, 'calls')];
+    const holdings = variant.shards === undefined ? undefined : context.redis.holdings(variant.shards);
     return {
       scenario: scenario.name,
       rows: scenario.rows,
@@ -120,19 +143,35 @@ export async function runVariant(
       ...(commonRate ? { commonRate } : {}),
       workerCores: (sumCpu(after.workers) - sumCpu(before.workers)) / seconds,
       apiCores: (sumCpu(after.apis) - sumCpu(before.apis)) / seconds,
-      redisCores: (redisAfter - redisBefore) / seconds,
+      redisCores: (redisAfter - redisCpuBefore) / seconds,
       loadGeneratorCores: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) / seconds,
       redisCallsPerJob: (callsAfter - callsBefore) / jobs,
+      redisBytesPerJob: { in: delta('netInBytes') / jobs, out: delta('netOutBytes') / jobs },
+      ...(holdings
+        ? {
+            redisNodes: nodes.map((node, i) => {
+              const [b, a] = [redisBefore[i] as NodeSample, redisSamples[i] as NodeSample];
+              return {
+                node: node.name,
+                shards: holdings[i]?.shards ?? [],
+                registry: holdings[i]?.registry ?? false,
+                cores: (a.cpuSeconds - b.cpuSeconds) / seconds,
+                callsPerJob: (a.calls - b.calls) / jobs,
+                cpuMsPerJob: ((a.cpuSeconds - b.cpuSeconds) * 1000) / jobs,
+              };
+            }),
+          }
+        : {}),
       cpuMsPerJob: {
         workers: ((sumCpu(after.workers) - sumCpu(before.workers)) * 1000) / jobs,
         api: ((sumCpu(after.apis) - sumCpu(before.apis)) * 1000) / jobs,
-        redis: ((redisAfter - redisBefore) * 1000) / jobs,
+        redis: ((redisAfter - redisCpuBefore) * 1000) / jobs,
         loadGenerator: ((loadAfter.cpuSeconds - loadBefore.cpuSeconds) * 1000) / jobs,
       },
       workerPeakRssBytes: Math.max(...after.workers.map((w) => w.peakRssBytes)),
       apiPeakRssBytes: Math.max(...after.apis.map((a) => a.peakRssBytes)),
       redisMemoryBefore,
-      redisMemoryAfter: await usedMemory(context.redis),
+      redisMemoryAfter: sum(await sampleNodes(nodes), 'usedMemory'),
     };
   } finally {
     await system.stop();

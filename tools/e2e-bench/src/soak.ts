@@ -19,7 +19,7 @@ export async function runSoak(
   const tiny = scenarios.find((s) => s.name === 'tiny');
   if (!tiny) throw new Error('the soak runs the tiny scenario');
   const system = await SystemUnderTest.start({
-    redisUrl: context.redisUrl,
+    redisEnv: { REDIS_URL: context.redisUrl },
     redisPrefix: context.prefix,
     apis: 1,
     workers: 1,

@@ -1,7 +1,7 @@
 /**
  * The system as a deployment runs it: K API processes (each on its own
  * port) and K worker processes (the built `main.js` of each service) on one
- * Redis, configured through their environment, and what each process costs
+ * Redis or a cluster, configured through their environment, and what each process costs
  * (CPU, peak RSS) read from `/proc`.
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort, type ServiceProcess, startServiceProcess, waitUntilReady } from '@ensembles/redis-testing';
 
 export interface SystemSettings {
-  readonly redisUrl: string;
+  /** Where Redis is, and the settings that go with it (`REDIS_URL`, or `REDIS_CLUSTER_NODES` and `QUEUE_SHARDS`). */
+  readonly redisEnv: Readonly<Record<string, string>>;
   readonly redisPrefix: string;
   /** API processes, each on a port of its own. */
   readonly apis: number;
@@ -75,7 +76,7 @@ export class SystemUnderTest {
   /** Starts the API processes and the workers and waits until every API is ready and every worker has announced itself. */
   static async start(settings: SystemSettings): Promise<SystemUnderTest> {
     const ports = await distinctFreePorts(settings.apis);
-    const shared = { REDIS_URL: settings.redisUrl, REDIS_PREFIX: settings.redisPrefix, LOG_LEVEL: 'warn' };
+    const shared = { ...settings.redisEnv, REDIS_PREFIX: settings.redisPrefix, LOG_LEVEL: 'warn' };
     const apis = ports.map((port) =>
       startServiceProcess(serviceMain('@ensembles/api'), { ...shared, PORT: String(port) }, profileArgs('api')),
     );

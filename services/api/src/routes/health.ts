@@ -1,4 +1,8 @@
-/** Liveness and readiness (Open Inference Protocol paths): ready when Redis answers and will not evict keys. */
+/**
+ * Liveness and readiness (Open Inference Protocol paths): ready when Redis
+ * answers (on a cluster, every master) and will not evict keys.
+ */
+import { primaries } from '@ensembles/jobs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
@@ -26,8 +30,12 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncZod {
       async (_request, reply) => {
         let problem: string | undefined;
         try {
-          await context.redis.ping();
-          problem = await evictionProblem(context.redis);
+          if (context.redis.isCluster && context.redis.status !== 'ready') {
+            problem = `the Redis Cluster is not ready (${context.redis.status}): its nodes and slots are not known yet`;
+          } else {
+            await Promise.all(primaries(context.redis).map((node) => node.ping()));
+            problem = await evictionProblem(context.redis);
+          }
         } catch (error) {
           problem = `Redis does not answer: ${(error as Error).message}`;
         }

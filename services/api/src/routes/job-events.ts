@@ -9,7 +9,6 @@
  */
 import type { PredictionJobData } from '@ensembles/jobs';
 import type { JobErrorEvent, JobEventName, JobView } from '@ensembles/protocol';
-import { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
@@ -38,7 +37,7 @@ export function jobEventRoutes(context: AppContext): FastifyPluginAsyncZod {
     };
     app.get('/v1/jobs/:id/events', { schema }, async (request, reply) => {
       const { id } = request.params;
-      const found = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+      const found = await context.queues.findJob<PredictionJobData>(id);
       if (!found || found.data.tenant !== request.tenant) throw new HttpError(404, 'JOB_NOT_FOUND', `no job ${id}`);
 
       reply.hijack();

@@ -1,7 +1,7 @@
 /** `/v1/jobs/{id}`: show a job, or cancel it while it waits. Another tenant's job is not found. */
 import type { PredictionJobData } from '@ensembles/jobs';
 import { jobViewSchema } from '@ensembles/protocol';
-import { Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
@@ -13,7 +13,7 @@ const idParams = z.object({ id: z.string().uuid() });
 
 export function jobRoutes(context: AppContext): FastifyPluginAsyncZod {
   async function findJob(tenant: string, id: string): Promise<Job<PredictionJobData>> {
-    const job = (await Job.fromId(context.queue, id)) as Job<PredictionJobData> | undefined;
+    const job = await context.queues.findJob<PredictionJobData>(id);
     if (!job || job.data.tenant !== tenant) throw new HttpError(404, 'JOB_NOT_FOUND', `no job ${id}`);
     return job;
   }
@@ -40,7 +40,7 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncZod {
         // a worker took it between the check and the removal
         throw new HttpError(409, 'JOB_ACTIVE', `job ${job.id} is running and can no longer be cancelled`);
       }
-      await context.redis.del(context.keys.jobInput(job.id as string));
+      await context.redis.del(context.queues.shardOf(job).jobInput(job.id as string));
       return reply.status(204).send(null);
     });
   };

@@ -1,8 +1,9 @@
 /**
  * The service as deployed, for the chaos tests: a private `redis-server`
- * (with the persistence a test asks for), an API process and worker
- * processes (the built `main.js` of each), the tiny ensemble registered, and
- * a client that submits predictions and follows jobs over HTTP.
+ * (with the persistence a test asks for; or a cluster or Sentinels the test
+ * started, `startServiceStackOn`), an API process and worker processes (the
+ * built `main.js` of each), the tiny ensemble registered, and a client that
+ * submits predictions and follows jobs over HTTP.
  */
 import { createRequire } from 'node:module';
 import {
@@ -35,8 +36,8 @@ export interface Submission {
   readonly ms: number;
 }
 
-export interface ServiceStack {
-  readonly redis: PrivateRedis;
+/** The stack on a Redis the test started itself (a cluster, Sentinels), named by `env`. */
+export interface ServiceStackOn {
   readonly api: ServiceProcess;
   readonly workers: ServiceProcess[];
   readonly base: string;
@@ -50,20 +51,42 @@ export interface ServiceStack {
   jobStatus(id: string): Promise<string>;
   /** Polls `ids` until each is completed or failed, or `timeoutMs` passes; each id's last status. */
   settle(ids: readonly string[], timeoutMs: number): Promise<Map<string, string>>;
+  /** Kills the processes (not the Redis the test started). */
   stop(): Promise<void>;
+}
+
+export interface ServiceStack extends ServiceStackOn {
+  readonly redis: PrivateRedis;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startServiceStack(options: StackOptions = {}): Promise<ServiceStack> {
   const redis = await startPrivateRedis({ args: options.redisArgs ?? [] });
+  try {
+    const stack = await startServiceStackOn({ REDIS_URL: redis.url }, options);
+    return {
+      ...stack,
+      redis,
+      async stop() {
+        await stack.stop();
+        await redis.stop();
+      },
+    };
+  } catch (error) {
+    await redis.stop();
+    throw error;
+  }
+}
+
+/** The stack's processes on the Redis that `redisEnv` names (`REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`, ...). */
+export async function startServiceStackOn(redisEnv: Readonly<Record<string, string>>, options: StackOptions = {}): Promise<ServiceStackOn> {
   const port = await freePort();
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: 'chaos', LOG_LEVEL: 'warn', ENSEMBLE_THREADS: '1', ...options.env };
+  const env = { ...redisEnv, REDIS_PREFIX: 'chaos', LOG_LEVEL: 'warn', ENSEMBLE_THREADS: '1', ...options.env };
   const api = startServiceProcess(apiMain, { ...env, PORT: String(port) });
   const workers = Array.from({ length: options.workers ?? 2 }, () => startServiceProcess(workerMain, env));
   const base = `http://127.0.0.1:${port}`;
-  const stack: ServiceStack = {
-    redis,
+  const stack: ServiceStackOn = {
     api,
     workers,
     base,
@@ -133,15 +156,20 @@ export async function startServiceStack(options: StackOptions = {}): Promise<Ser
     },
     async stop() {
       await Promise.all([api, ...workers].map((child) => child.kill('SIGKILL')));
-      await redis.stop();
     },
   };
   try {
     // Live, not ready: a test may start Redis as the API must refuse to be ready on (evicting keys).
     await waitUntilReady(`${base}/v2/health/live`, api);
     const { payload, headers } = tinyUpload();
-    const upload = await fetch(`${base}/v1/ensembles`, { method: 'POST', body: payload, headers });
-    if (upload.status !== 201) throw new Error(`registering the tiny ensemble answered ${upload.status}: ${await upload.text()}`);
+    // A 503 while the API's connection is still finding Redis (through Sentinels, a cluster's slots) is tried again.
+    for (const deadline = Date.now() + 15_000; ; await sleep(100)) {
+      const upload = await fetch(`${base}/v1/ensembles`, { method: 'POST', body: payload, headers });
+      if (upload.status === 201) break;
+      if (upload.status !== 503 || Date.now() > deadline) {
+        throw new Error(`registering the tiny ensemble answered ${upload.status}: ${await upload.text()}`);
+      }
+    }
   } catch (error) {
     await stack.stop();
     throw error;
