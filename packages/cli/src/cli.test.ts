@@ -254,14 +254,18 @@ describe('user errors: one clear message, non-zero exit, no stack trace', () => 
   });
 
   it.each([
-    ['member0.pt', 'a PyTorch checkpoint (torch.save\'s zip format, holding "member0/data.pkl")'],
-    ['member0.onnx', 'an ONNX model'],
-  ])('names a %s given to stack as a member, and how to save it as safetensors', async (name, what) => {
+    [
+      'member0.pt',
+      'a PyTorch checkpoint (torch.save\'s zip format, holding "member0/data.pkl")',
+      'from safetensors.torch import save_file; save_file(model.state_dict(), "member0.safetensors")',
+    ],
+    ['member0.onnx', 'an ONNX model', 'members exported to ONNX are imported, not stacked: `ensemble import --out DIR'],
+  ])('names a %s given to stack as a member, and what to do instead', async (name, what, fix) => {
     const path = new URL(`../../ensemble-core/fixtures/foreign/${name}`, import.meta.url).pathname;
     const result = await ensemble('stack', '--manifest', file('model.json'), '--out', file('x.safetensors'), path, ...memberPaths.slice(1));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`ensemble: ${path}: ${what}`);
-    expect(result.stderr).toContain('from safetensors.torch import save_file; save_file(model.state_dict(), "member0.safetensors")');
+    expect(result.stderr).toContain(fix);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
