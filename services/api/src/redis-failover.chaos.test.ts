@@ -19,7 +19,7 @@ import { redisKeys } from '@ensembles/jobs';
 import { type PrivateSentinelGroup, startPrivateSentinelGroup } from '@ensembles/redis-testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ServiceStackOn, startServiceStackOn } from './testing/service-stack.js';
+import { fetchJobStatus, type ServiceStackOn, startServiceStackOn } from './testing/service-stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CLIENTS = 8;
@@ -98,17 +98,6 @@ function load(base: string, clients: number) {
   };
 }
 
-/** A job's status as the API shows it, or the HTTP status (404: the job does not exist). */
-async function jobStatus(base: string, id: string): Promise<string> {
-  try {
-    const response = await fetch(`${base}/v1/jobs/${id}`, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) return String(response.status);
-    return ((await response.json()) as { status: string }).status;
-  } catch {
-    return 'no answer';
-  }
-}
-
 /** Polls each id until it is completed, failed or gone (404), or `timeoutMs` passes. */
 async function settle(base: string, ids: readonly string[], timeoutMs: number): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
@@ -116,7 +105,7 @@ async function settle(base: string, ids: readonly string[], timeoutMs: number): 
   for (const deadline = Date.now() + timeoutMs; open.length > 0 && Date.now() < deadline; ) {
     for (let i = 0; i < open.length; i += 50) {
       const batch = open.slice(i, i + 50);
-      const found = await Promise.all(batch.map((id) => jobStatus(base, id)));
+      const found = await Promise.all(batch.map((id) => fetchJobStatus(base, id)));
       for (const [j, id] of batch.entries()) statuses.set(id, found[j] as string);
     }
     open = open.filter((id) => !['completed', 'failed', '404'].includes(statuses.get(id) as string));

@@ -7,24 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomInput, randomMembers, stackFloat32Members } from '../examples/random-members.js';
 import { parseManifest } from '../manifest/parse-manifest.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { expectClose } from '../testing/check-engines.js';
 import { testEngines } from '../testing/test-engines.js';
 import { testModels } from '../testing/test-models.js';
 import type { InputMode } from './engine.js';
 import { referenceForward } from './reference/reference-forward.js';
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = { index: -1, excess: 0 };
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
-    if (!(excess <= 0) && (worst.index < 0 || excess > worst.excess)) worst = { index: i, excess };
-  }
-  if (worst.index >= 0) {
-    expect.fail(`element ${worst.index}: ${actual[worst.index]} vs ${expected[worst.index]} (atol ${atol}, rtol ${rtol})`);
-  }
-}
 
 describe.each(Object.entries(testEngines))('%s engine', (_engineName, createEngine) => {
   const engine = createEngine();

@@ -445,16 +445,9 @@ function slice(node: OnnxNode, inputs: readonly (StaticTensor | undefined)[], op
   const shape = picks.map((p) => p.length);
   const strides = stridesOf(x.shape);
   const outStrides = stridesOf(shape);
-  return gatherElements(x, shape, (flat) => {
-    let rest = flat;
-    let at = 0;
-    for (let axis = 0; axis < rank; axis++) {
-      const q = Math.floor(rest / (outStrides[axis] as number));
-      rest -= q * (outStrides[axis] as number);
-      at += ((picks[axis] as number[])[q] as number) * (strides[axis] as number);
-    }
-    return at;
-  });
+  return gatherElements(x, shape, (flat) =>
+    sourceOffset(flat, outStrides, (axis, q) => ((picks[axis] as number[])[q] as number) * (strides[axis] as number)),
+  );
 }
 
 function concat(inputs: readonly StaticTensor[], axis: number): StaticTensor {
@@ -488,16 +481,7 @@ function transpose(x: StaticTensor, perm: readonly number[] | undefined): Static
   const shape = order.map((axis) => x.shape[axis] as number);
   const strides = stridesOf(x.shape);
   const outStrides = stridesOf(shape);
-  return gatherElements(x, shape, (flat) => {
-    let rest = flat;
-    let at = 0;
-    for (let axis = 0; axis < rank; axis++) {
-      const q = Math.floor(rest / (outStrides[axis] as number));
-      rest -= q * (outStrides[axis] as number);
-      at += q * (strides[order[axis] as number] as number);
-    }
-    return at;
-  });
+  return gatherElements(x, shape, (flat) => sourceOffset(flat, outStrides, (axis, q) => q * (strides[order[axis] as number] as number)));
 }
 
 export function unsqueezeShape<D>(shape: readonly D[], axes: readonly number[]): (D | 1)[] {
@@ -530,4 +514,19 @@ function reshapeShape(shape: readonly number[], target: readonly number[], allow
     unsupported(`cannot reshape [${shape.join(', ')}] to [${target.join(', ')}]`);
   }
   return out;
+}
+
+/**
+ * The source offset of output element `flat`: its index along each output
+ * axis (from the output's strides), turned into a source offset by `offset`.
+ */
+function sourceOffset(flat: number, outStrides: readonly number[], offset: (axis: number, index: number) => number): number {
+  let rest = flat;
+  let at = 0;
+  for (let axis = 0; axis < outStrides.length; axis++) {
+    const index = Math.floor(rest / (outStrides[axis] as number));
+    rest -= index * (outStrides[axis] as number);
+    at += offset(axis, index);
+  }
+  return at;
 }

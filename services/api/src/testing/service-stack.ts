@@ -129,15 +129,7 @@ export async function startServiceStackOn(redisEnv: Readonly<Record<string, stri
       workers.push(worker);
       return worker;
     },
-    async jobStatus(id) {
-      try {
-        const response = await fetch(`${base}/v1/jobs/${id}`, { signal: AbortSignal.timeout(10_000) });
-        if (!response.ok) return String(response.status);
-        return ((await response.json()) as { status: string }).status;
-      } catch {
-        return 'no answer';
-      }
-    },
+    jobStatus: (id) => fetchJobStatus(base, id),
     async settle(ids, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const statuses = new Map<string, string>();
@@ -175,4 +167,15 @@ export async function startServiceStackOn(redisEnv: Readonly<Record<string, stri
     throw error;
   }
   return stack;
+}
+
+/** A job's status as the API at `base` shows it, its HTTP status when not found (404), or `no answer`. */
+export async function fetchJobStatus(base: string, id: string): Promise<string> {
+  try {
+    const response = await fetch(`${base}/v1/jobs/${id}`, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return String(response.status);
+    return ((await response.json()) as { status: string }).status;
+  } catch {
+    return 'no answer';
+  }
 }
