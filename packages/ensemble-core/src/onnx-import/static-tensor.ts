@@ -9,53 +9,18 @@
  */
 import { type Dim, formatDim, isBatchDim } from '../tensor/symbolic-shape.js';
 import { unsupported } from './onnx-import-error.js';
+import { onnxSchema } from './onnx-schema.js';
 
-/** ONNX `TensorProto.DataType` codes this importer reads. */
-export const DataType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  UINT16: 4,
-  INT16: 5,
-  INT32: 6,
-  INT64: 7,
-  STRING: 8,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-  BFLOAT16: 16,
-} as const;
+/** ONNX `TensorProto.DataType` codes, as the schema has them. */
+export const DataType = onnxSchema.nested.onnx.nested.TensorProto.nested.DataType.values;
 
-const dataTypeNames: Record<number, string> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-  14: 'complex64',
-  15: 'complex128',
-  16: 'bfloat16',
-  17: 'float8e4m3fn',
-  18: 'float8e4m3fnuz',
-  19: 'float8e5m2',
-  20: 'float8e5m2fnuz',
-  21: 'uint4',
-  22: 'int4',
-  23: 'float4e2m1',
-};
+/** A data type's name in messages: the schema's, lowercased, with PyTorch's float32 and float64 for FLOAT and DOUBLE. */
+const dataTypeNames = new Map<number, string>(
+  Object.entries(DataType).map(([name, code]) => [code, name === 'FLOAT' ? 'float32' : name === 'DOUBLE' ? 'float64' : name.toLowerCase()]),
+);
 
 export function dataTypeName(dataType: number): string {
-  return dataTypeNames[dataType] ?? `data type ${dataType}`;
+  return dataTypeNames.get(dataType) ?? `data type ${dataType}`;
 }
 
 export function isFloatType(dataType: number): boolean {

@@ -12,9 +12,9 @@
 import { z } from 'zod';
 import { padMembersRank } from '../kernels/onnx-kernel.js';
 import { padTfjsMembersRank } from '../kernels/tfjs-kernel.js';
-import { broadcastShapes } from '../tensor/symbolic-shape.js';
+import { broadcastShapes, type SymbolicShape } from '../tensor/symbolic-shape.js';
 import type { ReferenceTensor } from './op-definition.js';
-import { defineTensorOp, stridesOf, type TensorOpDefinition } from './tensor-op.js';
+import { defineTensorOp, passed, stridesOf, type TensorOpDefinition } from './tensor-op.js';
 
 const arithmeticOps = {
   add: { onnx: 'Add', tfjs: 'add', fn: (a: number, b: number) => a + b },
@@ -47,21 +47,15 @@ function defineArithmetic<Op extends ArithmeticOp>(op: Op, schema: z.ZodType<{ o
     reference: (_layer, [a, b]) => broadcastReference(a as ReferenceTensor, b as ReferenceTensor, fn),
     onnx(ctx, _layer, [a, b]) {
       if (!a || !b) throw new Error(`${op} takes two inputs`);
-      const result = broadcastShapes(a.shape, b.shape);
-      if ('problem' in result) throw new Error(result.problem);
-      const rank = result.shape.length;
-      const layout = a.layout === 'shared' && b.layout === 'shared' ? 'shared' : 'members';
+      const { shape, rank, layout } = vectorized(op, a, b);
       const name = ctx.graph.node(onnxOp, [padMembersRank(ctx.graph, a, rank), padMembersRank(ctx.graph, b, rank)]);
-      return { name, layout, shape: result.shape, dtype: 'float32' };
+      return { name, layout, shape, dtype: 'float32' };
     },
     tfjs(ctx, _layer, [a, b]) {
       if (!a || !b) throw new Error(`${op} takes two inputs`);
-      const result = broadcastShapes(a.shape, b.shape);
-      if ('problem' in result) throw new Error(result.problem);
-      const rank = result.shape.length;
-      const layout = a.layout === 'shared' && b.layout === 'shared' ? 'shared' : 'members';
+      const { shape, rank, layout } = vectorized(op, a, b);
       const t = ctx.tf[tfjsOp](padTfjsMembersRank(ctx.tf, a, rank), padTfjsMembersRank(ctx.tf, b, rank));
-      return { t, layout, shape: result.shape, dtype: 'float32' };
+      return { t, layout, shape, dtype: 'float32' };
     },
   });
 }
@@ -71,6 +65,16 @@ export const sub = defineArithmetic('sub', subLayer);
 export const mul = defineArithmetic('mul', mulLayer);
 export const div = defineArithmetic('div', divLayer);
 export const pow = defineArithmetic('pow', powLayer);
+
+/** The result's shape and rank, and its layout: shared only when both inputs are. */
+function vectorized(
+  op: string,
+  a: { readonly shape: SymbolicShape; readonly layout: string },
+  b: { readonly shape: SymbolicShape; readonly layout: string },
+): { shape: SymbolicShape; rank: number; layout: 'shared' | 'members' } {
+  const { shape } = passed(op, broadcastShapes(a.shape, b.shape));
+  return { shape, rank: shape.length, layout: a.layout === 'shared' && b.layout === 'shared' ? 'shared' : 'members' };
+}
 
 /** Elementwise `fn` over two concrete tensors with NumPy broadcasting. */
 export function broadcastReference(a: ReferenceTensor, b: ReferenceTensor, fn: (x: number, y: number) => number): ReferenceTensor {

@@ -15,7 +15,7 @@ import { tfjsGraphValueToMembers } from '../kernels/tfjs-kernel.js';
 import { type Dim, formatSymbolicShape, isBatchDim, normalizeAxis, type SymbolicShape, sameDim } from '../tensor/symbolic-shape.js';
 import type { ValueInfo } from '../tensor/value-info.js';
 import { axisField } from './axis-fields.js';
-import { defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, passed } from './tensor-op.js';
 
 export const concatLayer = z.object({ op: z.literal('concat'), axis: axisField }).strict();
 export type ConcatLayer = z.infer<typeof concatLayer>;
@@ -48,9 +48,7 @@ function joined(layer: ConcatLayer, inputs: readonly ValueInfo[]): { value: Valu
 }
 
 function resolved(layer: ConcatLayer, inputs: readonly ValueInfo[]): { value: ValueInfo; axis: number } {
-  const result = joined(layer, inputs);
-  if ('problem' in result) throw new Error(`concat: ${result.problem}`);
-  return result;
+  return passed('concat', joined(layer, inputs));
 }
 
 export const concat = defineTensorOp<ConcatLayer>({

@@ -33,7 +33,7 @@ import { formatSymbolicShape, isBatchDim, normalizeAxis, type SymbolicShape } fr
 import { formatShape, sizeOf } from '../tensor/tensor.js';
 import type { ValueInfo } from '../tensor/value-info.js';
 import type { ReferenceTensor } from './op-definition.js';
-import { defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, passed } from './tensor-op.js';
 
 export const gatherLayer = z.object({ op: z.literal('gather'), axis: z.number().int().default(0) }).strict();
 export type GatherLayer = z.infer<typeof gatherLayer>;
@@ -60,9 +60,7 @@ function planGather(layer: GatherLayer, data: ValueInfo, indices: ValueInfo): { 
 }
 
 function planOrThrow(layer: GatherLayer, data: ValueInfo, indices: ValueInfo): { axis: number; shape: SymbolicShape } {
-  const plan = planGather(layer, data, indices);
-  if ('problem' in plan) throw new Error(`gather ${plan.problem}`);
-  return plan;
+  return passed('gather', planGather(layer, data, indices));
 }
 
 /** `count` consecutive integers from `from`. */

@@ -34,7 +34,7 @@ import type { ValueInfo } from '../tensor/value-info.js';
 import { broadcastReference } from './arithmetic.js';
 import { matmulReference } from './matmul.js';
 import type { ReferenceTensor } from './op-definition.js';
-import { defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, passed } from './tensor-op.js';
 
 export const gemmLayer = z
   .object({
@@ -71,9 +71,7 @@ function planGemm(layer: GemmLayer, inputs: readonly ValueInfo[]): { shape: Symb
 }
 
 function planOrThrow(layer: GemmLayer, inputs: readonly ValueInfo[]): { shape: SymbolicShape; inner: number } {
-  const plan = planGemm(layer, inputs);
-  if ('problem' in plan) throw new Error(`gemm ${plan.problem}`);
-  return plan;
+  return passed('gemm', planGemm(layer, inputs));
 }
 
 export const gemm = defineTensorOp<GemmLayer>({

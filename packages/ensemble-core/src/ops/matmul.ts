@@ -37,7 +37,7 @@ import {
 } from '../tensor/symbolic-shape.js';
 import { sizeOf } from '../tensor/tensor.js';
 import type { ReferenceTensor } from './op-definition.js';
-import { defineTensorOp, stridesOf } from './tensor-op.js';
+import { defineTensorOp, passed, stridesOf } from './tensor-op.js';
 
 export const matmulLayer = z.object({ op: z.literal('matmul') }).strict();
 export type MatmulLayer = z.infer<typeof matmulLayer>;
@@ -84,9 +84,7 @@ export function planMatmul(a: SymbolicShape, b: SymbolicShape): MatmulPlan | { p
 }
 
 function planOrThrow(a: SymbolicShape, b: SymbolicShape): MatmulPlan {
-  const plan = planMatmul(a, b);
-  if ('problem' in plan) throw new Error(`matmul ${plan.problem}`);
-  return plan;
+  return passed('matmul', planMatmul(a, b));
 }
 
 export const matmul = defineTensorOp<MatmulLayer>({

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { type Dim, formatSymbolicShape, type SymbolicShape } from '../tensor/symbolic-shape.js';
 import { axesField, holdsBatch, resolveAxes } from './axis-fields.js';
-import { defineTensorOp, stridesOf } from './tensor-op.js';
+import { defineTensorOp, passed, stridesOf } from './tensor-op.js';
 
 export const reducemeanLayer = z
   .object({ op: z.literal('reducemean'), axes: axesField.min(1).optional(), keepdims: z.boolean().default(true) })
@@ -42,9 +42,7 @@ function reducedShape<D extends Dim>(shape: readonly D[], axes: readonly number[
 }
 
 function axesOf(layer: ReducemeanLayer, shape: SymbolicShape): number[] {
-  const result = reducedAxes(layer, shape);
-  if ('problem' in result) throw new Error(`reducemean: ${result.problem}`);
-  return result.axes;
+  return passed('reducemean', reducedAxes(layer, shape)).axes;
 }
 
 export const reducemean = defineTensorOp<ReducemeanLayer>({

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { reshapeTarget, resolveReshape, type SymbolicShape } from '../tensor/symbolic-shape.js';
-import { defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, passed } from './tensor-op.js';
 
 export const reshapeLayer = z
   .object({
@@ -26,9 +26,7 @@ export const reshapeLayer = z
 export type ReshapeLayer = z.infer<typeof reshapeLayer>;
 
 function outputShape(layer: ReshapeLayer, input: SymbolicShape): SymbolicShape {
-  const result = resolveReshape(input, layer.shape);
-  if ('problem' in result) throw new Error(`reshape: ${result.problem}`);
-  return result.shape;
+  return passed('reshape', resolveReshape(input, layer.shape)).shape;
 }
 
 /** The explicit target of the emitted reshape: allowzero when it holds a real zero size (never beside -1). */
@@ -48,9 +46,7 @@ export const reshape = defineTensorOp<ReshapeLayer>({
   },
   reference(layer, [x]) {
     if (!x) throw new Error('reshape takes one input');
-    const result = resolveReshape(x.shape, layer.shape);
-    if ('problem' in result) throw new Error(`reshape: ${result.problem}`);
-    return { shape: result.shape as number[], data: x.data };
+    return { shape: outputShape(layer, x.shape) as number[], data: x.data };
   },
   onnx(ctx, layer, [x]) {
     if (!x) throw new Error('reshape takes one input');

@@ -20,7 +20,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { type Dim, formatSymbolicShape, isBatchDim, type SymbolicShape } from '../tensor/symbolic-shape.js';
 import { axesField, gatherReference, resolveAxes } from './axis-fields.js';
-import { defineTensorOp, stridesOf } from './tensor-op.js';
+import { defineTensorOp, passed, stridesOf } from './tensor-op.js';
 
 /** A bound of a slice: any integer within int64, clamped to the axis. */
 const bound = z
@@ -99,9 +99,7 @@ function plan(layer: SliceLayer, shape: SymbolicShape): Plan | { problem: string
 }
 
 function planOf(layer: SliceLayer, shape: SymbolicShape): Plan {
-  const result = plan(layer, shape);
-  if ('problem' in result) throw new Error(`slice: ${result.problem}`);
-  return result;
+  return passed('slice', plan(layer, shape));
 }
 
 export const slice = defineTensorOp<SliceLayer>({

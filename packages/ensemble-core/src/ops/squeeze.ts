@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { type Dim, formatSymbolicShape, isBatchDim, normalizeAxis, type SymbolicShape } from '../tensor/symbolic-shape.js';
 import { axesField, formatList, resolveAxes } from './axis-fields.js';
-import { defineTensorOp } from './tensor-op.js';
+import { defineTensorOp, passed } from './tensor-op.js';
 
 export const squeezeLayer = z.object({ op: z.literal('squeeze'), axes: axesField.min(1).optional() }).strict();
 export type SqueezeLayer = z.infer<typeof squeezeLayer>;
@@ -63,8 +63,7 @@ function unsqueezedShape<D>(shape: readonly D[], axes: readonly number[], unit: 
 }
 
 function required<T>(result: { axes: T } | { problem: string }, op: string): T {
-  if ('problem' in result) throw new Error(`${op}: ${result.problem}`);
-  return result.axes;
+  return passed(op, result).axes;
 }
 
 function tensorAxes(axes: readonly number[], layout: 'shared' | 'members'): number[] {

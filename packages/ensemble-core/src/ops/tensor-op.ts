@@ -70,3 +70,13 @@ export function stridesOf(shape: readonly number[]): number[] {
   for (let i = shape.length - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
   return strides;
 }
+
+/**
+ * A shape rule's result where it can no longer fail: engines and the
+ * reference meet only manifests whose shape rules passed, so a problem here
+ * is a bug, thrown with the op's name.
+ */
+export function passed<Result extends object>(op: string, result: Result): Exclude<Result, { problem: string }> {
+  if ('problem' in result) throw new Error(`${op}: ${String(result.problem)}`);
+  return result as Exclude<Result, { problem: string }>;
+}

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { formatSymbolicShape, normalizeAxis, type SymbolicShape } from '../tensor/symbolic-shape.js';
 import { axesField, formatList, gatherReference } from './axis-fields.js';
-import { defineTensorOp, stridesOf } from './tensor-op.js';
+import { defineTensorOp, passed, stridesOf } from './tensor-op.js';
 
 export const transposeLayer = z.object({ op: z.literal('transpose'), perm: axesField.optional() }).strict();
 export type TransposeLayer = z.infer<typeof transposeLayer>;
@@ -30,9 +30,7 @@ function resolvePerm(layer: TransposeLayer, shape: SymbolicShape): { perm: numbe
 }
 
 function permOf(layer: TransposeLayer, shape: SymbolicShape): number[] {
-  const result = resolvePerm(layer, shape);
-  if ('problem' in result) throw new Error(`transpose: ${result.problem}`);
-  return result.perm;
+  return passed('transpose', resolvePerm(layer, shape)).perm;
 }
 
 /** The perm of a value's tensor: the member axis stays in front. */
