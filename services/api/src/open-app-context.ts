@@ -3,7 +3,7 @@
  * completion channel) from its settings, and closes it.
  */
 import { randomUUID } from 'node:crypto';
-import { connectRedis, connectSubscriber, systemKeys } from '@ensembles/jobs';
+import { connectRedis, connectSubscriber, type RedisClient, systemKeys } from '@ensembles/jobs';
 import { EnsembleRegistry } from '@ensembles/registry';
 import type { ApiConfig } from './api-config.js';
 import type { AppContext } from './app-context.js';
@@ -17,6 +17,7 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
   const redis = connectRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Connection errors surface as 503s and in readiness; ioredis would also print each retry.
   redis.on('error', () => undefined);
+  await firstAttempt(redis);
   const keys = systemKeys(config);
   const queues = new PredictionQueues(redis, keys);
   // Workers tell this process, on a channel of its own, when a job it submitted has finished.
@@ -54,4 +55,24 @@ export async function openAppContext(config: ApiConfig): Promise<AppContext & { 
       queues.disconnect();
     },
   };
+}
+
+/**
+ * Resolves once the connection's first attempt has ended, whichever way: a
+ * connection that does not queue commands refuses those sent while it is
+ * still opening, so a caller that uses the context at once (`npm start`
+ * registering its example) must not race it; with Redis away the API still
+ * starts, and answers 503 until it is back.
+ */
+function firstAttempt(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      client.off('ready', done);
+      client.off('error', done);
+      resolve();
+    };
+    client.on('ready', done);
+    client.on('error', done);
+  });
 }
