@@ -134,7 +134,7 @@ describe('a worker stopped with SIGTERM', () => {
   it('finishes the jobs in flight, starts no new one, and exits 0', async () => {
     const lane = await openPredictionLane(server.url);
     lanes.push(lane);
-    const worker = lane.startWorker();
+    const worker = lane.startWorker({ LOG_LEVEL: 'info' });
     const ids = await lane.submit(400, { rows: 32 });
     while (((await lane.queue.getJobCounts('completed')).completed ?? 0) < 40) await sleep(20);
     const inFlight = await lane.activeOf(worker.pid);
@@ -148,9 +148,12 @@ describe('a worker stopped with SIGTERM', () => {
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     // The jobs in flight completed, each once, with its result.
     for (const id of inFlight) expect(byId.get(id)).toMatchObject({ state: 'completed', started: 1, hasResult: true });
-    // None started after the signal; the rest wait, untouched, for another worker.
+    // None started after the worker took the signal (its `stopping` log line: a batch fetched between the
+    // signal's sending and its handling is in flight too); the rest wait, untouched, for another worker.
+    const stoppingAt = stoppingTime(worker.output());
+    expect(stoppingAt).toBeGreaterThanOrEqual(at);
     const jobs = await Promise.all(ids.map((id) => lane.queue.getJob(id)));
-    const startedLate = jobs.filter((job) => (job?.processedOn ?? 0) > at).map((job) => job?.id);
+    const startedLate = jobs.filter((job) => (job?.processedOn ?? 0) > stoppingAt).map((job) => job?.id);
     expect(startedLate).toEqual([]);
     const counts = await lane.queue.getJobCounts('completed', 'failed', 'active', 'wait', 'delayed');
     expect(counts).toMatchObject({ failed: 0, active: 0, delayed: 0 });
@@ -160,3 +163,13 @@ describe('a worker stopped with SIGTERM', () => {
     console.info(JSON.stringify({ inFlight: inFlight.length, stoppedMs, completed: counts.completed, waiting: counts.wait }));
   }, 120_000);
 });
+
+/** When the worker logged that it was stopping (pino's `time`, epoch ms), from its output. */
+function stoppingTime(output: string): number {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; time?: number };
+    if (entry.msg?.startsWith('stopping') && entry.time !== undefined) return entry.time;
+  }
+  throw new Error(`the worker logged no 'stopping' line:\n${output}`);
+}
