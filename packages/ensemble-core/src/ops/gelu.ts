@@ -2,7 +2,9 @@
  * `gelu`: PyTorch `nn.GELU(approximate='none')`: exact (`x·Φ(x)` with erf,
  * `approximate: 'none'`, the default) or with the tanh approximation
  * (`approximate: 'tanh'`). Built from primitive ONNX ops (opset 17 has no
- * Gelu); ONNX Runtime fuses the pattern.
+ * Gelu): the exact form as `0.5·x·(1 + erf(x / √2))` with a `Div`, the
+ * pattern ONNX Runtime's Gelu fusion matches (it does not match a `Mul` by
+ * 1/√2, which leaves five passes over the tensor instead of one).
  */
 import { z } from 'zod';
 import { defineOp, mapReference } from './op-definition.js';
@@ -32,7 +34,7 @@ export const gelu = defineOp<GeluLayer>({
       const poly = g.node('Add', [x.name, g.node('Mul', [cube, scalar('gelu_c', 0.044715)])]);
       inner = g.node('Tanh', [g.node('Mul', [poly, scalar('gelu_k', SQRT_2_OVER_PI)])]);
     } else {
-      inner = g.node('Erf', [g.node('Mul', [x.name, scalar('gelu_rsqrt2', Math.SQRT1_2)])]);
+      inner = g.node('Erf', [g.node('Div', [x.name, scalar('gelu_sqrt2', Math.SQRT2)])]);
     }
     const half = g.node('Mul', [x.name, scalar('gelu_half', 0.5)]);
     const name = g.node('Mul', [half, g.node('Add', [inner, scalar('gelu_one', 1)])]);

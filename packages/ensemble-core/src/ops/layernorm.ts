@@ -6,9 +6,10 @@
  * normalized shape: with `elementwiseAffine: false` neither, with
  * `bias: false` no `bias`.
  *
- * Vectorized as ONNX `LayerNormalization` without affine terms (the same for
- * every member) followed by the per-member affine transform, broadcast over
- * the member axis.
+ * Vectorized as one ONNX `LayerNormalization` whose scale and bias are the
+ * stacked `[N, 1, ..., features]` parameters, broadcast member by member
+ * (ONNX Runtime allows it); a shared input is normalized once, without
+ * affine terms, and then transformed per member.
  */
 import { z } from 'zod';
 import { formatShape } from '../tensor/tensor.js';
@@ -76,19 +77,21 @@ export const layernorm = defineOp<LayernormLayer>({
     const f = shape.reduce((a, b) => a * b, 1);
     // Grouped channels mix the member axis in: normalizing over them needs the members apart.
     const x = input.layout === 'grouped' && (layer.elementwiseAffine || shape.length >= input.sample.length) ? ctx.toMembers(input) : input;
-    const normalized = ctx.graph.node(
-      'LayerNormalization',
-      [
-        x.name,
-        ctx.graph.constant('ln_ones', shape, new Float32Array(f).fill(1)),
-        ctx.graph.constant('ln_zeros', shape, new Float32Array(f)),
-      ],
-      { axis: { kind: 'int', value: -shape.length }, epsilon: { kind: 'float', value: layer.eps } },
-    );
-    if (!layer.elementwiseAffine) return { ...x, name: normalized };
+    const attributes = { axis: { kind: 'int', value: -shape.length }, epsilon: { kind: 'float', value: layer.eps } } as const;
     const affineDims = [ctx.members, 1, ...x.sample.slice(0, -shape.length).map(() => 1), ...shape];
-    let name = ctx.graph.node('Mul', [normalized, ctx.graph.constant('ln_weight', affineDims, ctx.parameter('weight'))]);
-    if (layer.bias) name = ctx.graph.node('Add', [name, ctx.graph.constant('ln_bias', affineDims, ctx.parameter('bias'))]);
+    const weight = () => ctx.graph.constant('ln_weight', affineDims, ctx.parameter('weight'));
+    const bias = () => ctx.graph.constant('ln_bias', affineDims, ctx.parameter('bias'));
+    if (layer.elementwiseAffine && x.layout === 'members') {
+      // ONNX Runtime broadcasts per-member scale and bias against the input: one pass.
+      const name = ctx.graph.node('LayerNormalization', [x.name, weight(), ...(layer.bias ? [bias()] : [])], attributes);
+      return { name, layout: 'members', sample: x.sample };
+    }
+    const ones = ctx.graph.constant('ln_ones', shape, new Float32Array(f).fill(1));
+    const normalized = ctx.graph.node('LayerNormalization', [x.name, ones], attributes);
+    if (!layer.elementwiseAffine) return { ...x, name: normalized };
+    // A shared input is normalized once; each member's affine transform makes the members.
+    let name = ctx.graph.node('Mul', [normalized, weight()]);
+    if (layer.bias) name = ctx.graph.node('Add', [name, bias()]);
     return { name, layout: 'members', sample: x.sample };
   },
   tfjs(ctx, layer, x) {
