@@ -41,6 +41,16 @@ const models: Record<string, TestModel> = {
       { op: 'conv2d', name: 'c3', in: 4, out: 4, kernel: [2, 1], stride: [1, 2], dilation: [2, 1], groups: 4 },
     ],
   },
+  // An image stem: fewer input channels than a blocked layout's block, whole blocks out (one convolution per member).
+  stem: {
+    name: 'conv-stem',
+    input: { shape: [3, 6, 5] },
+    layers: [
+      { op: 'conv2d', name: 'stem', in: 3, out: 16, kernel: 3, stride: [1, 2], padding: 1 },
+      { op: 'relu' },
+      { op: 'conv2d', name: 'c', in: 16, out: 2, kernel: 2, bias: false },
+    ],
+  },
   'shared depthwise, strided and dilated': {
     name: 'conv-depthwise-strided',
     input: { shape: [2, 9, 9] },
@@ -137,6 +147,12 @@ describe('conv2d in the vectorized ONNX graph', () => {
     // c1 on the member inputs, then c2 (groups 3) and c3 (groups 1) on member-stacked channels
     expect(convGroups(models.grouped as TestModel, 4, 'per-member')).toEqual([8, 12, 4]);
     expect(convGroups(models.depthwise as TestModel, 4, 'per-member')).toEqual([12, 12, 4]);
+  });
+
+  it('runs an image stem on member inputs as one convolution per member, then groups as usual', () => {
+    expect(convGroups(models.stem as TestModel, 4, 'per-member')).toEqual([1, 1, 1, 1, 4]);
+    expect(convGroups(models.stem as TestModel, 4, 'shared')).toEqual([1, 4]);
+    expect(convGroups(models.stem as TestModel, 1, 'per-member')).toEqual([1, 1]);
   });
 
   it('runs a shared input through one convolution with group = groups (N*out output channels)', () => {
