@@ -19,10 +19,12 @@ import {
   type VectorValue,
 } from '../../kernels/onnx-kernel.js';
 import { opDefinition } from '../../ops/index.js';
+import { transpose } from '../../ops/transpose.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import { batchFirst, type SymbolicShape, sameSymbolicShape } from '../../tensor/symbolic-shape.js';
 import type { ValueDtype } from '../../tensor/value-info.js';
 import type { InputMode } from '../engine.js';
+import { lastAxesSwaps, lastTwoSwap } from './last-axes-swaps.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { OnnxDataType, type OnnxGraph } from './onnx-model.js';
 
@@ -88,7 +90,16 @@ export function buildEnsembleGraphFor(ensemble: StackedEnsemble, mode: InputMode
     return answer;
   };
 
+  // Exported attention's key transposes between reshapes, written as one Transpose that ONNX Runtime folds into the product.
+  const swaps = lastAxesSwaps(architecture);
   for (const { id, layer, inputs } of architecture.layers) {
+    if (swaps.folded.has(id)) continue;
+    const swapSource = swaps.sources.get(id);
+    if (swapSource !== undefined) {
+      const x = whole(values.get(swapSource) as Value);
+      values.set(id, transpose.onnx(tensorContext, { op: 'transpose', perm: lastTwoSwap(x.shape.length) }, [x]));
+      continue;
+    }
     const definition = opDefinition(layer.op);
     const read = inputs.map((name) => values.get(name) as Value);
     if (definition.kind === 'tensor') {
