@@ -18,13 +18,14 @@ import {
   type VectorLayout,
   type VectorValue,
 } from '../../kernels/onnx-kernel.js';
+import { gather } from '../../ops/gather.js';
 import { opDefinition } from '../../ops/index.js';
 import { transpose } from '../../ops/transpose.js';
 import type { StackedEnsemble } from '../../stacking/stacked-ensemble.js';
 import { batchFirst, type SymbolicShape, sameSymbolicShape } from '../../tensor/symbolic-shape.js';
 import type { ValueDtype } from '../../tensor/value-info.js';
 import type { InputMode } from '../engine.js';
-import { lastAxesSwaps, lastTwoSwap } from './last-axes-swaps.js';
+import { type FoldedMove, foldDataMoves } from './data-move-folds.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { OnnxDataType, type OnnxGraph } from './onnx-model.js';
 
@@ -90,14 +91,16 @@ export function buildEnsembleGraphFor(ensemble: StackedEnsemble, mode: InputMode
     return answer;
   };
 
-  // Exported attention's key transposes between reshapes, written as one Transpose that ONNX Runtime folds into the product.
-  const swaps = lastAxesSwaps(architecture);
+  // Exported attention's chains of data moves, written as one step each where ONNX Runtime would copy at every step.
+  const folds = foldDataMoves(architecture);
   for (const { id, layer, inputs } of architecture.layers) {
-    if (swaps.folded.has(id)) continue;
-    const swapSource = swaps.sources.get(id);
-    if (swapSource !== undefined) {
-      const x = whole(values.get(swapSource) as Value);
-      values.set(id, transpose.onnx(tensorContext, { op: 'transpose', perm: lastTwoSwap(x.shape.length) }, [x]));
+    if (folds.skipped.has(id)) continue;
+    const move = folds.moves.get(id);
+    if (move) {
+      values.set(
+        id,
+        writeMove(tensorContext, move, (name) => whole(values.get(name) as Value)),
+      );
       continue;
     }
     const definition = opDefinition(layer.op);
@@ -145,4 +148,11 @@ export function buildEnsembleGraphFor(ensemble: StackedEnsemble, mode: InputMode
     ),
     batchQuestions,
   };
+}
+
+/** A folded chain's one step, by the op that makes it. */
+function writeMove(context: OnnxTensorContext, move: FoldedMove, read: (name: string) => GraphValue): GraphValue {
+  return move.op === 'transpose'
+    ? transpose.onnx(context, { op: 'transpose', perm: [...move.perm] }, [read(move.source)])
+    : gather.onnx(context, { op: 'gather', axis: move.axis }, [read(move.source), read(move.indices)]);
 }
