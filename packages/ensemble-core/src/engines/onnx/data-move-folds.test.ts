@@ -1,8 +1,10 @@
 /** Exported attention's chains of data moves, written as one step each in the ONNX graph. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomMembers, stackFloat32Members } from '../../examples/random-members.js';
 import type { ManifestInput } from '../../manifest/manifest-schema.js';
 import { parseManifest } from '../../manifest/parse-manifest.js';
+import { importOnnxMembers } from '../../onnx-import/index.js';
 import { describeOnEveryEngine } from '../../testing/check-engines.js';
 import { buildEnsembleGraph } from './build-ensemble-graph.js';
 import { foldDataMoves } from './data-move-folds.js';
@@ -140,5 +142,24 @@ describe('scalar picks through unsqueeze, transpose and squeeze', () => {
     const ops = graph.nodes.map((node) => node.opType);
     expect(ops.filter((op) => op === 'Transpose' || op === 'Squeeze' || op === 'Unsqueeze')).toEqual([]);
     expect(graph.nodes.filter((node) => node.opType === 'Gather').map((node) => node.attributes?.axis?.value)).toEqual([3, 3, 3]);
+  });
+});
+
+describe('exported transformers', () => {
+  // The encoder fixtures (2 layers), as PyTorch's exporters wrote them: the folds must keep finding their chains.
+  it.each([
+    ['dynamo', { transpose: 2, gather: 6 }],
+    ['torchscript', { gather: 6 }],
+  ])('%s: the keys transposed and q, k, v picked in one step each', (exporter, expected) => {
+    for (const fixture of ['transformer-prenorm', 'transformer-postnorm']) {
+      const files = [0, 1, 2].map((m) => ({
+        name: `member${m}.${exporter}.onnx`,
+        bytes: readFileSync(new URL(`../../../fixtures/onnx/${fixture}/member${m}.${exporter}.onnx`, import.meta.url)),
+      }));
+      const { moves } = foldDataMoves(parseManifest(importOnnxMembers(files, { name: fixture }).manifest));
+      const counts: Record<string, number> = {};
+      for (const { op } of moves.values()) counts[op] = (counts[op] ?? 0) + 1;
+      expect(counts, fixture).toEqual(expected);
+    }
   });
 });
