@@ -51,19 +51,25 @@ function insertedAxes(layer: UnsqueezeLayer, shape: SymbolicShape): { axes: numb
   return { axes: axes.sort((a, b) => a - b) };
 }
 
-function squeezedShape<D>(shape: readonly D[], axes: readonly number[]): D[] {
+export function squeezedShape<D>(shape: readonly D[], axes: readonly number[]): D[] {
   return shape.filter((_, axis) => !axes.includes(axis));
 }
 
-function unsqueezedShape<D>(shape: readonly D[], axes: readonly number[], unit: D): D[] {
+export function unsqueezedShape<D>(shape: readonly D[], axes: readonly number[], unit: D): D[] {
   const output: D[] = [];
   let next = 0;
   for (let axis = 0; axis < shape.length + axes.length; axis++) output.push(axes.includes(axis) ? unit : (shape[next++] as D));
   return output;
 }
 
-function required<T>(result: { axes: T } | { problem: string }, op: string): T {
-  return passed(op, result).axes;
+/** The axes a squeeze of a value of `shape` drops, ascending (the manifest was checked: a problem is a bug). */
+export function squeezeAxes(layer: SqueezeLayer, shape: SymbolicShape): number[] {
+  return passed('squeeze', squeezedAxes(layer, shape)).axes;
+}
+
+/** The axes an unsqueeze of a value of `shape` inserts, as indices of its output, ascending. */
+export function unsqueezeAxes(layer: UnsqueezeLayer, shape: SymbolicShape): number[] {
+  return passed('unsqueeze', insertedAxes(layer, shape)).axes;
 }
 
 function tensorAxes(axes: readonly number[], layout: 'shared' | 'members'): number[] {
@@ -83,12 +89,12 @@ export const squeeze = defineTensorOp<SqueezeLayer>({
   reference(layer, [x], _params, [info]) {
     if (!x || !info) throw new Error('squeeze takes one input');
     // The axes from the symbolic shape: at batch size 1 the concrete one cannot tell the batch axis from a unit axis.
-    const axes = required(squeezedAxes(layer, info.shape), 'squeeze');
+    const axes = squeezeAxes(layer, info.shape);
     return { shape: squeezedShape(x.shape, axes), data: x.data };
   },
   onnx(ctx, layer, [x]) {
     if (!x) throw new Error('squeeze takes one input');
-    const axes = required(squeezedAxes(layer, x.shape), 'squeeze');
+    const axes = squeezeAxes(layer, x.shape);
     const shape = squeezedShape(x.shape, axes);
     if (axes.length === 0) return { ...x, shape };
     const name = ctx.graph.node('Squeeze', [x.name, ctx.graph.int64s('squeeze_axes', tensorAxes(axes, x.layout))]);
@@ -96,7 +102,7 @@ export const squeeze = defineTensorOp<SqueezeLayer>({
   },
   tfjs(ctx, layer, [x]) {
     if (!x) throw new Error('squeeze takes one input');
-    const axes = required(squeezedAxes(layer, x.shape), 'squeeze');
+    const axes = squeezeAxes(layer, x.shape);
     const shape = squeezedShape(x.shape, axes);
     if (axes.length === 0) return { ...x, shape };
     return { t: ctx.tf.squeeze(x.t, tensorAxes(axes, x.layout)), layout: x.layout, shape, dtype: x.dtype };
@@ -115,18 +121,18 @@ export const unsqueeze = defineTensorOp<UnsqueezeLayer>({
   },
   reference(layer, [x]) {
     if (!x) throw new Error('unsqueeze takes one input');
-    const axes = required(insertedAxes(layer, x.shape), 'unsqueeze');
+    const axes = unsqueezeAxes(layer, x.shape);
     return { shape: unsqueezedShape(x.shape, axes, 1), data: x.data };
   },
   onnx(ctx, layer, [x]) {
     if (!x) throw new Error('unsqueeze takes one input');
-    const axes = required(insertedAxes(layer, x.shape), 'unsqueeze');
+    const axes = unsqueezeAxes(layer, x.shape);
     const name = ctx.graph.node('Unsqueeze', [x.name, ctx.graph.int64s('unsqueeze_axes', tensorAxes(axes, x.layout))]);
     return { name, layout: x.layout, shape: unsqueezedShape<Dim>(x.shape, axes, 1), dtype: x.dtype };
   },
   tfjs(ctx, layer, [x]) {
     if (!x) throw new Error('unsqueeze takes one input');
-    const axes = required(insertedAxes(layer, x.shape), 'unsqueeze');
+    const axes = unsqueezeAxes(layer, x.shape);
     const shape = unsqueezedShape<Dim>(x.shape, axes, 1);
     const target = [
       ...(x.layout === 'members' ? [x.t.shape[0] as number] : []),

@@ -29,7 +29,8 @@ function resolvePerm(layer: TransposeLayer, shape: SymbolicShape): { perm: numbe
   return { perm: perm as number[] };
 }
 
-function permOf(layer: TransposeLayer, shape: SymbolicShape): number[] {
+/** The permutation of a transpose of a value of `shape`, as input axes (the manifest was checked: a problem is a bug). */
+export function transposePerm(layer: TransposeLayer, shape: SymbolicShape): number[] {
   return passed('transpose', resolvePerm(layer, shape)).perm;
 }
 
@@ -50,7 +51,7 @@ export const transpose = defineTensorOp<TransposeLayer>({
   },
   reference(layer, [x]) {
     if (!x) throw new Error('transpose takes one input');
-    const perm = permOf(layer, x.shape);
+    const perm = transposePerm(layer, x.shape);
     const strides = stridesOf(x.shape);
     const shape = perm.map((axis) => x.shape[axis] as number);
     const outStrides = perm.map((axis) => strides[axis] as number);
@@ -58,13 +59,13 @@ export const transpose = defineTensorOp<TransposeLayer>({
   },
   onnx(ctx, layer, [x]) {
     if (!x) throw new Error('transpose takes one input');
-    const perm = permOf(layer, x.shape);
+    const perm = transposePerm(layer, x.shape);
     const name = ctx.graph.node('Transpose', [x.name], { perm: { kind: 'ints', value: tensorPerm(perm, x.layout) } });
     return { name, layout: x.layout, shape: perm.map((axis) => x.shape[axis] as SymbolicShape[number]), dtype: x.dtype };
   },
   tfjs(ctx, layer, [x]) {
     if (!x) throw new Error('transpose takes one input');
-    const perm = permOf(layer, x.shape);
+    const perm = transposePerm(layer, x.shape);
     return {
       t: ctx.tf.transpose(x.t, tensorPerm(perm, x.layout)),
       layout: x.layout,

@@ -16,6 +16,8 @@
  * a layer and the projection's transpose 0.65 ms.
  */
 import type { ArchitectureLayer, EnsembleArchitecture } from '../../manifest/parse-manifest.js';
+import { squeezeAxes, squeezedShape, unsqueezeAxes, unsqueezedShape } from '../../ops/squeeze.js';
+import { transposePerm } from '../../ops/transpose.js';
 import { batchFirst, normalizeAxis, type SymbolicShape, sameSymbolicShape } from '../../tensor/symbolic-shape.js';
 
 /** A value the graph computes from `source` in one step instead of the chain the manifest wrote. */
@@ -31,7 +33,7 @@ export interface DataMoveFolds {
 }
 
 /** The permutation that swaps the last two of `rank` axes. */
-export function lastTwoSwap(rank: number): number[] {
+function lastTwoSwap(rank: number): number[] {
   return Array.from({ length: rank }, (_, i) => (i < rank - 2 ? i : 2 * rank - 3 - i));
 }
 
@@ -64,7 +66,9 @@ class ValueGraph {
 
   constructor(architecture: EnsembleArchitecture) {
     this.byId = new Map(architecture.layers.map((layer) => [layer.id, layer]));
-    for (const layer of architecture.layers) for (const id of layer.inputs) this.readersOf.set(id, [...this.readers(id), layer]);
+    for (const layer of architecture.layers) {
+      for (const id of layer.inputs) this.readersOf.set(id, [...(this.readersOf.get(id) ?? []), layer]);
+    }
     this.output = architecture.output;
     this.inputShape = batchFirst(architecture.manifest.input.shape);
   }
@@ -91,11 +95,6 @@ class ValueGraph {
 const lastTwo = (shape: SymbolicShape): SymbolicShape => shape.slice(-2);
 const swapLastTwo = (shape: SymbolicShape): SymbolicShape => [...shape.slice(0, -2), ...lastTwo(shape).toReversed()];
 
-/** A transpose's permutation as input axes (none given: reversed). */
-function permOf(perm: readonly number[] | undefined, rank: number): number[] {
-  return (perm ?? Array.from({ length: rank }, (_, i) => rank - 1 - i)).map((axis) => normalizeAxis(axis, rank) ?? -1);
-}
-
 /** `last` = reshape(transpose(reshape(source))) that swaps the last two axes of `source`. */
 function keysSwap(graph: ValueGraph, last: ArchitectureLayer): { move: FoldedMove; skipped: string[] } | undefined {
   const swap = graph.layer(last.inputs[0]);
@@ -109,7 +108,7 @@ function keysSwap(graph: ValueGraph, last: ArchitectureLayer): { move: FoldedMov
     sourceShape &&
     sourceShape.length >= 2 &&
     rank >= 2 &&
-    permOf(swap.layer.perm, rank).join() === lastTwoSwap(rank).join() &&
+    transposePerm(swap.layer, first.value.shape).join() === lastTwoSwap(rank).join() &&
     sameSymbolicShape(lastTwo(first.value.shape), lastTwo(sourceShape)) &&
     sameSymbolicShape(last.value.shape, swapLastTwo(sourceShape))
   ) {
@@ -132,7 +131,7 @@ function projectionPicks(graph: ValueGraph, end: ArchitectureLayer): { moves: Ma
   const source = chain[0]?.inputs[0];
   const sourceShape = source === undefined ? undefined : graph.shape(source);
   const readers = graph.readers(end.id);
-  if (!sourceShape || readers.length === 0 || chain.length === 0 || chain[chain.length - 1] !== end) return;
+  if (!sourceShape || readers.length === 0) return;
   // Which source axis each axis of `end` is (-1: a unit axis the chain added).
   let axes = sourceShape.map((_, axis) => axis);
   let shape: SymbolicShape = sourceShape;
@@ -167,21 +166,14 @@ function moveAxes(step: ArchitectureLayer, axes: readonly number[], shape: Symbo
   const { layer } = step;
   switch (layer.op) {
     case 'transpose':
-      return permOf(layer.perm, axes.length).map((axis) => axes[axis] as number);
+      return transposePerm(layer, shape).map((axis) => axes[axis] as number);
     case 'squeeze': {
-      const dropped = layer.axes
-        ? layer.axes.map((axis) => normalizeAxis(axis, axes.length) ?? -1)
-        : shape.flatMap((dim, axis) => (dim === 1 ? [axis] : []));
+      const dropped = squeezeAxes(layer, shape);
       // Only unit axes the chain added; a squeezed source axis would be a reshape of the source.
-      if (dropped.some((axis) => axes[axis] !== -1)) return undefined;
-      return axes.filter((_, axis) => !dropped.includes(axis));
+      return dropped.every((axis) => axes[axis] === -1) ? squeezedShape(axes, dropped) : undefined;
     }
-    case 'unsqueeze': {
-      const rank = axes.length + layer.axes.length;
-      const added = new Set(layer.axes.map((axis) => normalizeAxis(axis, rank)));
-      const rest = [...axes];
-      return Array.from({ length: rank }, (_, axis) => (added.has(axis) ? -1 : (rest.shift() as number)));
-    }
+    case 'unsqueeze':
+      return unsqueezedShape(axes, unsqueezeAxes(layer, shape), -1);
     default:
       return undefined;
   }
